@@ -1,0 +1,46 @@
+# torch-core-models: two commands to run and test the course.
+#   make run    create .venv (once), install, execute every notebook into build/
+#   make test   create .venv (once), install, run the unit tests and nbval over every notebook
+#   make lab    open JupyterLab on the course
+# The install is stamped: it reruns only when requirements.txt or pyproject.toml change,
+# so a second `make test` needs no network.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# Batch runs: no progress bars (they would fill executed notebooks with lines).
+export COURSE_PROGRESS ?= 0
+export MPLBACKEND ?= Agg
+
+.PHONY: install run test unit nbval lab clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p build/notebooks
+	@for nb in $(NOTEBOOKS); do \
+		echo "== $$nb"; \
+		$(PY) -m papermill --kernel python3 --no-progress-bar "$$nb" "build/notebooks/$$(basename $$nb)" || exit 1; \
+	done
+
+unit: $(STAMP)
+	$(PY) -m pytest tests --cov=helpers --cov-report=term-missing --cov-fail-under=90
+
+nbval: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+
+test: unit nbval
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab --notebook-dir=.
+
+clean:
+	rm -rf build .pytest_cache .coverage

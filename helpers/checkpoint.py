@@ -1,0 +1,68 @@
+"""Save and load model weights safely.
+
+Only the ``state_dict`` (a dict of tensors) is saved, never the pickled model object, and
+loading uses ``torch.load(weights_only=True)``: the default since torch 2.6, which refuses to
+run arbitrary code hidden in a checkpoint file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
+    """Write ``model.state_dict()`` to ``path`` (parent folders created) and return the path.
+
+    The file is written next to its target and renamed into place, so a crash mid-write never
+    leaves a half-written checkpoint where a good one was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, partial)
+    partial.replace(path)
+    return path
+
+
+def load_checkpoint(
+    model: nn.Module, path: str | os.PathLike, *, map_location: str | torch.device | None = None
+) -> nn.Module:
+    """Load weights saved by ``save_checkpoint`` into ``model`` (same architecture) and return it.
+
+    ``map_location`` (default: the device the model is on) lets weights saved on a GPU load
+    on a CPU-only machine.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file does not hold weights for this architecture (the message lists
+            the missing and unexpected parameter names).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint at {path}. Save one first with save_checkpoint(model, {str(path)!r}).")
+    if map_location is None:
+        param = next(model.parameters(), None)
+        map_location = param.device if param is not None else "cpu"
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} does not hold a state_dict (got {type(state).__name__})")
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [
+        f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+        for k, v in state.items()
+        if k in own and v.shape != own[k].shape
+    ]
+    if missing or unexpected or mismatched:
+        raise ValueError(
+            f"{path} was saved from a different architecture. Missing in the file: {missing}; "
+            f"not in the model: {unexpected}; shape mismatches: {mismatched}. "
+            "Build the model with the same layers as when it was saved."
+        )
+    model.load_state_dict(state)
+    return model

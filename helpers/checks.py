@@ -1,0 +1,123 @@
+"""Checks for the mistakes that make a model train silently wrong.
+
+``fit`` runs ``check_pitfalls`` once on the first batch before training. Shape mistakes
+raise (the loss would be wrong); suspicious layer and loss pairs warn (the model still
+trains, only worse).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import nn
+
+_ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
+
+
+class PitfallWarning(UserWarning):
+    """A model/loss combination that trains, but not the way it should."""
+
+
+def _last_layer(model: nn.Module) -> nn.Module | None:
+    leaves = [m for m in model.modules() if not list(m.children())]
+    return leaves[-1] if leaves else None
+
+
+def check_shapes(pred: torch.Tensor, target: torch.Tensor, loss_fn: nn.Module) -> None:
+    """Raise ``ValueError`` if ``pred`` and ``target`` do not fit ``loss_fn`` as they should.
+
+    Element-wise losses (MSE, L1, BCE...) need identical shapes: predictions (N, 1) with
+    targets (N,) broadcast to an (N, N) matrix and give a wrong loss. CrossEntropyLoss needs
+    scores (N, C) with int64 class indices (N,) (or class probabilities (N, C)).
+    """
+    if isinstance(loss_fn, _ELEMENTWISE_LOSSES):
+        if pred.shape != target.shape:
+            fix = ""
+            if pred.ndim == 2 and pred.shape[1] == 1 and target.ndim == 1:
+                fix = " Fix: reshape the targets to (N, 1) with y.view(-1, 1) (or y.unsqueeze(1))."
+            elif target.ndim == 2 and target.shape[1] == 1 and pred.ndim == 1:
+                fix = " Fix: have the model output (N, 1), or reshape the targets with y.view(-1)."
+            raise ValueError(
+                f"{type(loss_fn).__name__} got predictions of shape {tuple(pred.shape)} and targets of shape "
+                f"{tuple(target.shape)}. They must match exactly; otherwise they broadcast and the loss "
+                f"compares every prediction with every target.{fix}"
+            )
+    elif isinstance(loss_fn, nn.CrossEntropyLoss):
+        if pred.ndim != 2:
+            raise ValueError(
+                f"CrossEntropyLoss expects class scores of shape (N, C), got {tuple(pred.shape)}. "
+                "Flatten images before the first nn.Linear (x.view(x.size(0), -1))."
+            )
+        if target.shape == pred.shape and target.is_floating_point():
+            return  # class probabilities as targets
+        if target.ndim == 2 and target.shape[1] == 1:
+            raise ValueError(
+                f"CrossEntropyLoss expects class-index targets of shape (N,), got {tuple(target.shape)}. "
+                "Fix: y.view(-1) (or y.squeeze(1))."
+            )
+        if target.shape != pred.shape[:1]:
+            raise ValueError(
+                f"CrossEntropyLoss got scores {tuple(pred.shape)} and targets {tuple(target.shape)}: "
+                "targets must be class indices of shape (N,)."
+            )
+        if target.dtype != torch.int64:
+            raise ValueError(
+                f"CrossEntropyLoss expects class indices as int64 (torch.long), got {target.dtype}. "
+                "Fix: y.long()."
+            )
+
+
+def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module) -> list[str]:
+    """Warn (``PitfallWarning``) about an output layer that does not fit ``loss_fn``; return the messages.
+
+    - ``nn.Softmax`` (or outputs that are probabilities) with ``CrossEntropyLoss``, which
+      applies log-softmax itself: the softmax runs twice and the loss cannot fall below a floor.
+    - ``nn.Sigmoid`` with ``BCEWithLogitsLoss``, which applies the sigmoid itself.
+    - ``BCELoss`` fed values outside [0, 1]: it needs probabilities (add ``nn.Sigmoid``, or
+      better, drop it and use ``BCEWithLogitsLoss``).
+    """
+    last = _last_layer(model)
+    messages = []
+    if isinstance(loss_fn, nn.CrossEntropyLoss):
+        looks_like_probs = (
+            pred.ndim == 2 and pred.shape[1] > 1 and bool(((pred >= 0) & (pred <= 1)).all())
+            and torch.allclose(pred.sum(dim=1), torch.ones(len(pred), device=pred.device), atol=1e-4)
+        )
+        if isinstance(last, nn.Softmax) or looks_like_probs:
+            messages.append(
+                "The model ends in a softmax, but CrossEntropyLoss applies log-softmax itself: the softmax "
+                "runs twice, the loss cannot fall below a floor and learning slows. Remove the nn.Softmax "
+                "layer and let the model output raw scores (logits); apply torch.softmax only to read "
+                "probabilities."
+            )
+    elif isinstance(loss_fn, nn.BCEWithLogitsLoss) and isinstance(last, nn.Sigmoid):
+        messages.append(
+            "The model ends in nn.Sigmoid, but BCEWithLogitsLoss applies the sigmoid itself: it is applied "
+            "twice. Remove the nn.Sigmoid layer (or keep it and use nn.BCELoss)."
+        )
+    elif isinstance(loss_fn, nn.BCELoss) and pred.numel() and bool(((pred < 0) | (pred > 1)).any()):
+        messages.append(
+            f"BCELoss needs probabilities in [0, 1], but the model output ranges over "
+            f"[{pred.min().item():.3g}, {pred.max().item():.3g}]. End the model with nn.Sigmoid, or better, "
+            "output logits and use nn.BCEWithLogitsLoss."
+        )
+    for message in messages:
+        warnings.warn(message, PitfallWarning, stacklevel=3)
+    return messages
+
+
+def check_pitfalls(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module) -> list[str]:
+    """Run the model once on a batch ``x`` (no gradients, eval mode) and apply both checks.
+
+    Raises ``ValueError`` for shape mistakes; returns the warning messages issued.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            pred = model(x)
+    finally:
+        model.train(was_training)
+    check_shapes(pred, y, loss_fn)
+    return check_output_layer(model, pred, loss_fn)

@@ -1,0 +1,153 @@
+"""MNIST for the course: verified download through torchvision and an in-memory fast path.
+
+Files live in torchvision's layout, ``<data_dir>/MNIST/raw/`` holding the four
+uncompressed idx files. ``<data_dir>`` is the ``data_dir`` argument, else
+``$COURSE_DATA_DIR``, else ``<repo>/data``.
+
+Shapes: images float32 (N, 1, 28, 28), labels int64 (N,); N = 60000 (train) or 10000 (test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torchvision import datasets, transforms
+
+from helpers.data import DATA_DIR_ENV_VAR, resolve_data_dir
+
+#: The canonical MD5 of each uncompressed file, as published with the dataset.
+MNIST_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+#: Mean and standard deviation of the training pixels (scaled to [0, 1]).
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+class MNISTDataError(RuntimeError):
+    """The MNIST files are missing or damaged and could not be downloaded."""
+
+
+def mnist_raw_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """``<data_dir>/MNIST/raw``: where the four idx files must be."""
+    return resolve_data_dir(data_dir) / "MNIST" / "raw"
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_mnist_files(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """Check the four files. Returns ``{filename: problem}`` for each missing or damaged
+    file (``"missing"`` or ``"damaged (md5 ...)"``); an empty dict means all is well."""
+    raw = mnist_raw_dir(data_dir)
+    problems: dict[str, str] = {}
+    for name, expected in MNIST_MD5.items():
+        path = raw / name
+        if not path.is_file():
+            problems[name] = "missing"
+        else:
+            actual = _md5(path)
+            if actual != expected:
+                problems[name] = f"damaged (md5 {actual}, expected {expected})"
+    return problems
+
+
+def _set_aside(raw: Path, names: list[str]) -> list[Path]:
+    """Rename damaged files to ``<name>.damaged`` so a download can replace them; nothing is deleted."""
+    moved = []
+    for name in names:
+        target = raw / f"{name}.damaged"
+        (raw / name).replace(target)
+        moved.append(target)
+    return moved
+
+
+def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
+    """Make sure the four verified MNIST files are in place; return the data directory.
+
+    Damaged files are renamed to ``*.damaged`` and downloaded again (when ``download``).
+
+    Raises:
+        MNISTDataError: files are missing or damaged and the download is off or failed.
+            The message names the files, where they must go, and ``COURSE_DATA_DIR``.
+    """
+    root = resolve_data_dir(data_dir)
+    raw = mnist_raw_dir(root)
+    problems = check_mnist_files(root)
+    if not problems:
+        return root
+    damaged = [name for name, problem in problems.items() if problem != "missing"]
+    cause = "downloading is switched off (download=False)"
+    if download:
+        set_aside = _set_aside(raw, damaged)
+        if set_aside:
+            print(f"Set aside damaged MNIST files: {', '.join(p.name for p in set_aside)}")
+        try:
+            datasets.MNIST(str(root), train=True, download=True)
+            datasets.MNIST(str(root), train=False, download=True)
+        except Exception as exc:  # network errors come as URLError, RuntimeError, OSError...
+            cause = f"the download failed ({type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'no detail'})"
+        else:
+            problems = check_mnist_files(root)
+            if not problems:
+                return root
+            cause = "the downloaded files do not match the published checksums"
+    listing = "\n".join(f"  - {name}: {problem}" for name, problem in problems.items())
+    raise MNISTDataError(
+        f"MNIST is not ready: {cause}.\n"
+        f"These files are needed in {raw}:\n{listing}\n"
+        "Fix: on a machine with internet, run the notebook once (torchvision downloads the files), "
+        f"or copy the four uncompressed idx files into {raw}/ by hand. To keep the data elsewhere, "
+        f"set the environment variable {DATA_DIR_ENV_VAR} (or pass data_dir=) to the folder that "
+        "contains MNIST/raw/."
+    )
+
+
+def load_mnist(
+    train: bool = True,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    transform: Callable | None = None,
+    download: bool = True,
+) -> datasets.MNIST:
+    """``torchvision.datasets.MNIST`` for the train or test split, files verified first.
+
+    ``transform`` defaults to ``transforms.ToTensor()`` (as in the course's source):
+    each item is then ``(image float32 (1, 28, 28) in [0, 1], label int)``.
+    """
+    root = ensure_mnist(data_dir, download=download)
+    return datasets.MNIST(
+        str(root), train=train, download=False, transform=transform if transform is not None else transforms.ToTensor()
+    )
+
+
+def mnist_tensors(
+    train: bool = True,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    device: torch.device | str = "cpu",
+    normalize: bool = True,
+    download: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A whole MNIST split as two tensors on ``device``: the fast path.
+
+    Returns ``images`` float32 (N, 1, 28, 28), scaled to [0, 1] and, with ``normalize``,
+    standardized with the training mean and std; and ``labels`` int64 (N,). Converting
+    all 60,000 images once replaces 60,000 per-sample ``ToTensor()`` calls per epoch.
+    """
+    dataset = load_mnist(train, data_dir, download=download)
+    images = dataset.data.to(torch.float32).div_(255.0).unsqueeze(1)
+    if normalize:
+        images = images.sub_(MNIST_MEAN).div_(MNIST_STD)
+    return images.to(device), dataset.targets.to(torch.int64).to(device)
