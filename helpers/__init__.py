@@ -10,6 +10,7 @@ One module per concern:
     helpers.checks      the pitfall checks fit() runs before training
     helpers.plots       figures (each returns a matplotlib Figure)
     helpers.checkpoint  save_checkpoint, load_checkpoint (weights_only=True)
+    helpers.params      check_parameters (validate a notebook's parameters cell)
 """
 
 from helpers.checkpoint import load_checkpoint, save_checkpoint
@@ -30,11 +31,12 @@ from helpers.data import (
 )
 from helpers.device import describe_device, get_device
 from helpers.mnist import MNISTDataError, load_mnist, mnist_tensors
+from helpers.params import check_parameters
 from helpers.seed import set_seed
 from helpers.training import evaluate, fit, predict
 
 __all__ = [
-    "BAND_NAMES", "FEATURES", "BostonSplits", "MNISTDataError", "Standardizer", "TabularDataset",
+    "BAND_NAMES", "FEATURES", "BostonSplits", "MNISTDataError", "Standardizer", "TabularDataset", "check_parameters",
     "TensorBatches", "band_targets", "binary_targets", "boston_splits", "describe_device", "evaluate",
     "fit", "get_device", "load_boston", "load_checkpoint", "load_mnist", "mnist_tensors", "predict",
     "regression_targets", "resolve_data_dir", "save_checkpoint", "set_seed", "split_indices",
