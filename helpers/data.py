@@ -264,7 +264,7 @@ class TabularDataset(Dataset):
 
     def __init__(self, features: torch.Tensor | np.ndarray | pd.DataFrame, targets: torch.Tensor | np.ndarray | pd.Series):
         self.features = _as_float_tensor(features)
-        self.targets = torch.as_tensor(targets.to_numpy() if isinstance(targets, (pd.Series, pd.DataFrame)) else targets)
+        self.targets = torch.as_tensor(targets.to_numpy(copy=True) if isinstance(targets, (pd.Series, pd.DataFrame)) else targets)
         if len(self.features) != len(self.targets):
             raise ValueError(
                 f"features and targets must have the same number of rows: {len(self.features)} != {len(self.targets)}"
@@ -298,6 +298,8 @@ class TensorBatches:
     ):
         if len(x) != len(y):
             raise ValueError(f"x and y must have the same number of rows: {len(x)} != {len(y)}")
+        if x.device != y.device:
+            raise ValueError(f"x and y must be on the same device, got {x.device} and {y.device}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.x, self.y = x, y

@@ -95,7 +95,7 @@ def describe_device(device: str | torch.device | None = None) -> str:
 
     Example: ``"cuda:0 · NVIDIA H100 80GB HBM3 · 79.2 GiB · torch 2.14.1"``.
     """
-    dev = get_device(device) if not isinstance(device, torch.device) else device
+    dev = get_device(device)
     if dev.type == "cuda":
         index = dev.index if dev.index is not None else torch.cuda.current_device()
         props = torch.cuda.get_device_properties(index)

@@ -89,24 +89,27 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
         return root
     damaged = [name for name, problem in problems.items() if problem != "missing"]
     cause = "downloading is switched off (download=False)"
+    kept = ""
     if download:
         set_aside = _set_aside(raw, damaged)
         if set_aside:
+            kept = f"\nThe damaged copies were kept as: {', '.join(p.name for p in set_aside)}."
             print(f"Set aside damaged MNIST files: {', '.join(p.name for p in set_aside)}")
         try:
             datasets.MNIST(str(root), train=True, download=True)
             datasets.MNIST(str(root), train=False, download=True)
         except Exception as exc:  # network errors come as URLError, RuntimeError, OSError...
-            cause = f"the download failed ({type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else 'no detail'})"
+            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no detail"
+            cause = f"the download failed ({type(exc).__name__}: {detail})"
         else:
-            problems = check_mnist_files(root)
-            if not problems:
-                return root
             cause = "the downloaded files do not match the published checksums"
+        problems = check_mnist_files(root)
+        if not problems:
+            return root
     listing = "\n".join(f"  - {name}: {problem}" for name, problem in problems.items())
     raise MNISTDataError(
         f"MNIST is not ready: {cause}.\n"
-        f"These files are needed in {raw}:\n{listing}\n"
+        f"These files are needed in {raw}:\n{listing}{kept}\n"
         "Fix: on a machine with internet, run the notebook once (torchvision downloads the files), "
         f"or copy the four uncompressed idx files into {raw}/ by hand. To keep the data elsewhere, "
         f"set the environment variable {DATA_DIR_ENV_VAR} (or pass data_dir=) to the folder that "
