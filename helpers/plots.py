@@ -1,15 +1,30 @@
 """Figures for the notebooks. Each function builds and returns a ``matplotlib.figure.Figure``
 without touching pyplot's global state (no current figure, no rcParams changes), so a
-notebook shows it once, as the cell's value, and nothing leaks into the next plot."""
+notebook shows it once, as the cell's value (or with ``display(fig)``), and nothing leaks
+into the next plot."""
 
 from __future__ import annotations
 
+import io
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
+
+
+class NotebookFigure(Figure):
+    """A ``Figure`` that Jupyter shows as a PNG whatever matplotlib backend is active.
+
+    Figures made outside pyplot are not registered with the inline backend, so without this
+    a notebook (or papermill, or nbconvert) would show only ``<Figure size ...>``.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 def _numpy(values: torch.Tensor | np.ndarray | Sequence[float]) -> np.ndarray:
@@ -29,7 +44,7 @@ def plot_history(
     """Curves of ``columns`` against ``epoch`` from one history (a ``fit`` DataFrame) or
     several, given as ``{label: history}`` to compare runs on one plot."""
     runs = history if isinstance(history, dict) else {"": history}
-    fig = Figure(figsize=(7, 4), layout="constrained")
+    fig = NotebookFigure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
     plotted = 0
     for label, frame in runs.items():
@@ -59,7 +74,7 @@ def plot_predictions(
     actual, predicted = _numpy(actual).reshape(-1), _numpy(predicted).reshape(-1)
     if len(actual) != len(predicted):
         raise ValueError(f"actual and predicted differ in length: {len(actual)} != {len(predicted)}")
-    fig = Figure(figsize=(5, 5), layout="constrained")
+    fig = NotebookFigure(figsize=(5, 5), layout="constrained")
     ax = fig.add_subplot()
     ax.scatter(actual, predicted, s=14, alpha=0.7, label="houses")
     low, high = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
@@ -86,7 +101,7 @@ def plot_confusion_matrix(
     if len(names) != len(counts):
         raise ValueError(f"{len(names)} class names for a {len(counts)}x{len(counts)} matrix")
     size = max(4.0, 0.55 * len(counts) + 2)
-    fig = Figure(figsize=(size, size), layout="constrained")
+    fig = NotebookFigure(figsize=(size, size), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues")
     fig.colorbar(image, ax=ax, shrink=0.8, label="count")
@@ -123,7 +138,7 @@ def plot_image_grid(
     n = len(pictures)
     ncols = max(1, min(ncols, n))
     nrows = max(1, -(-n // ncols))
-    fig = Figure(figsize=(1.3 * ncols, 1.5 * nrows + 0.4), layout="constrained")
+    fig = NotebookFigure(figsize=(1.3 * ncols, 1.5 * nrows + 0.4), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")

@@ -170,3 +170,8 @@ def test_notebook_with_ipywidgets_uses_the_widget_bar(monkeypatch):
     monkeypatch.setattr(tqdm.notebook, "tqdm", lambda **kwargs: ("widget", kwargs))
     kind, kwargs = progress.make_bar(5, "training", enabled=True)
     assert kind == "widget" and kwargs["total"] == 5
+
+
+def test_figures_show_as_png_in_jupyter_whatever_the_backend():
+    png = plot_history(HISTORY)._repr_png_()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
