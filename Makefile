@@ -12,7 +12,6 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # Batch runs: no progress bars (they would fill executed notebooks with lines).
 export COURSE_PROGRESS ?= 0
-export MPLBACKEND ?= Agg
 
 .PHONY: install run test unit nbval lab clean
 
@@ -25,11 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	@mkdir -p build/notebooks
-	@for nb in $(NOTEBOOKS); do \
-		echo "== $$nb"; \
-		$(PY) -m papermill --kernel python3 --no-progress-bar "$$nb" "build/notebooks/$$(basename $$nb)" || exit 1; \
-	done
+	$(PY) -m helpers.course run $(ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests --cov=helpers --cov-report=term-missing --cov-fail-under=90
