@@ -70,24 +70,36 @@ def test_damaged_without_download_is_reported_as_damaged(tiny_mnist):
         ensure_mnist(tiny_mnist, download=False)
 
 
-@pytest.fixture
-def local_mirror(tiny_mnist, tmp_path_factory, monkeypatch):
-    """Serve gzipped copies of the tiny files over HTTP on 127.0.0.1, as a mirror would."""
-    served = tmp_path_factory.mktemp("mirror")
-    raw = tiny_mnist / "MNIST" / "raw"
-    resources = [(f"{name}.gz", gzip_file(raw / name, served / f"{name}.gz")) for name in mnist.MNIST_MD5]
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+def serve(directory) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for ``directory`` on 127.0.0.1 (a random free port), running in a thread."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def local_mirror(tiny_mnist, tmp_path_factory, monkeypatch):
+    """Mirrors on 127.0.0.1, as torchvision tries them: the first refuses connections, the second
+    breaks off every file half-way (a mirror failing mid-download), the third serves good files."""
+    good, broken = tmp_path_factory.mktemp("mirror"), tmp_path_factory.mktemp("broken")
+    raw = tiny_mnist / "MNIST" / "raw"
+    resources = [(f"{name}.gz", gzip_file(raw / name, good / f"{name}.gz")) for name in mnist.MNIST_MD5]
+    for name, _ in resources:
+        data = (good / name).read_bytes()
+        (broken / name).write_bytes(data[: len(data) // 2])
+    servers = [serve(broken), serve(good)]
     monkeypatch.setattr(datasets.MNIST, "resources", resources)
-    monkeypatch.setattr(datasets.MNIST, "mirrors", NO_SERVER + [f"http://127.0.0.1:{server.server_port}/"])
-    yield served
-    server.shutdown()
+    monkeypatch.setattr(
+        datasets.MNIST, "mirrors", NO_SERVER + [f"http://127.0.0.1:{s.server_port}/" for s in servers]
+    )
+    yield good
+    for server in servers:
+        server.shutdown()
 
 
-def test_download_falls_back_to_the_next_mirror_and_verifies(tiny_mnist, local_mirror, tmp_path_factory):
+def test_download_survives_dead_and_truncating_mirrors_and_verifies(tiny_mnist, local_mirror, tmp_path_factory):
     fresh = tmp_path_factory.mktemp("fresh")
     assert ensure_mnist(fresh) == fresh
     assert check_mnist_files(fresh) == {}
