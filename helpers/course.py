@@ -197,7 +197,8 @@ def declared_parameters(path: Path) -> list[str]:
     Uses ``papermill.inspect_notebook``, plus the assignments papermill's pattern misses (it skips
     annotated ones such as ``DATA_DIR: str | None = None``).
     """
-    names = list(papermill.inspect_notebook(str(path)))
+    with _quiet_papermill():
+        names = list(papermill.inspect_notebook(str(path)))
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
@@ -275,9 +276,23 @@ def plan(
 # Running one notebook
 
 
-def _drop_unknown_parameter_warning(record: logging.LogRecord) -> bool:
-    # plan() has checked every name; papermill's own check misses annotated ones (X: str | None = None).
-    return not record.getMessage().startswith("Passed unknown parameter")
+def _drop_known_papermill_warnings(record: logging.LogRecord) -> bool:
+    # plan() has checked every name with declared_parameters(), which also reads the assignments
+    # papermill's line pattern cannot parse (X: str | None = None, or a comment holding a colon).
+    return not record.getMessage().startswith(("Passed unknown parameter", "Unable to parse line"))
+
+
+@contextlib.contextmanager
+def _quiet_papermill() -> Iterator[None]:
+    """Drop papermill's warnings about parameters that ``declared_parameters`` already handles."""
+    loggers = [logging.getLogger("papermill"), logging.getLogger("papermill.translators")]
+    for logger in loggers:
+        logger.addFilter(_drop_known_papermill_warnings)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(_drop_known_papermill_warnings)
 
 
 @contextlib.contextmanager
@@ -285,12 +300,9 @@ def kernel_environment() -> Iterator[None]:
     """Set ``KERNEL_ENV`` for the kernels started inside the block (restored afterwards)."""
     saved = {name: os.environ.get(name) for name in KERNEL_ENV}
     os.environ.update(KERNEL_ENV)
-    logger = logging.getLogger("papermill")
-    logger.addFilter(_drop_unknown_parameter_warning)
     try:
         yield
     finally:
-        logger.removeFilter(_drop_unknown_parameter_warning)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -389,7 +401,7 @@ def run_notebook(
     start = time.perf_counter()
     notebook: nbformat.NotebookNode | None = None
     try:
-        with kernel_environment():
+        with kernel_environment(), _quiet_papermill():
             notebook = papermill.execute_notebook(
                 str(source),
                 str(executed_path),

@@ -112,6 +112,16 @@ def test_declared_parameters_include_annotated_optionals(tiny_course):
     assert course.declared_parameters(tiny_course / "01_plot.ipynb") == ["EPOCHS", "LR", "DEVICE", "QUICK", "DATA_DIR"]
 
 
+def test_declared_parameters_papermill_cannot_parse_are_found_quietly(tmp_path, caplog):
+    path = write_notebook(tmp_path / "01_x.ipynb", "x = 1")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source += "BATCH_SIZE: int = 324  # 324 = all training rows: one step per epoch\n"
+    nbformat.write(nb, path)
+    with caplog.at_level("WARNING"):
+        assert "BATCH_SIZE" in course.declared_parameters(path)
+    assert not [r for r in caplog.records if r.name.startswith("papermill")]
+
+
 def test_p_applies_to_all_and_nn_scopes_to_one(tiny_course):
     notebooks = course.discover(tiny_course)
     assert [p.stem for p in notebooks] == ["01_plot", "02_broken", "03_fine", "04_silent"]
