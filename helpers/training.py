@@ -128,7 +128,7 @@ def fit(
             (``scheduler_interval="batch"``, e.g. OneCycleLR) or every epoch (``"epoch"``).
         progress: show a progress bar (default: see ``helpers.progress.progress_enabled``).
         log_every: also print one line every this many epochs (and after the last).
-        check: run ``helpers.checks.check_pitfalls`` on the first batch before training.
+        check: run ``helpers.checks.check_pitfalls`` on the first batch, before the first step.
 
     Returns:
         A DataFrame with one row per finished epoch: ``epoch``, ``train_loss``, ``val_loss``
@@ -150,12 +150,6 @@ def fit(
     model.to(device)
     metrics = metrics or {}
 
-    if check:
-        first = next(iter(train_data), None)
-        if first is None:
-            raise ValueError("fit() got no training batches: the training data is empty")
-        check_pitfalls(model, *_to(first, device), loss_fn)
-
     rows: list[dict[str, float]] = []
     bar = make_bar(epochs, desc="training", enabled=progress)
     try:
@@ -167,6 +161,10 @@ def fit(
             count = 0
             for batch in train_data:
                 x, y = _to(batch, device)
+                if check and epoch == 1 and count == 0:
+                    # Once, on the very first batch, before any weight changes. Checked here rather
+                    # than by peeking at the data, which would use up one shuffle of a seeded loader.
+                    check_pitfalls(model, x, y, loss_fn)
                 pred = model(x)
                 loss = loss_fn(pred, y)
                 optimizer.zero_grad()

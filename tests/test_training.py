@@ -112,7 +112,7 @@ def test_keyboard_interrupt_returns_partial_history_and_keeps_weights(capsys):
             nonlocal batches_seen
             for batch in super().__iter__():
                 batches_seen += 1
-                if batches_seen > 2 * len(self) + 1:  # +1: the pitfall check's peek at the first batch
+                if batches_seen > 2 * len(self):
                     raise KeyboardInterrupt
                 yield batch
 
@@ -136,8 +136,6 @@ def test_bad_arguments_and_empty_data():
     empty = TensorBatches(torch.ones(0, 1), torch.ones(0, 1), 2)
     with pytest.raises(ValueError, match="training data is empty"):
         fit(model, empty, nn.MSELoss(), opt, epochs=1)
-    with pytest.raises(ValueError, match="training data is empty"):
-        fit(model, empty, nn.MSELoss(), opt, epochs=1, check=False)
     with pytest.raises(ValueError, match="data is empty"):
         evaluate(model, empty, nn.MSELoss())
     with pytest.raises(ValueError, match="no data"):
@@ -163,6 +161,29 @@ def test_predict_keeps_order_for_tensors_and_batches_and_logs(capsys):
         epochs=4, log_every=2, progress=False, metrics={"acc": binary_accuracy_logits})
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[:2] for line in lines] == [["epoch", "2"], ["epoch", "4"]]
+
+
+def test_fit_sees_the_same_batches_as_a_hand_written_loop_with_the_same_seed():
+    x = torch.arange(12.0).reshape(12, 1)
+    seen = []
+
+    class Record(nn.Linear):
+        def forward(self, inputs):
+            if self.training:
+                seen.append(inputs.reshape(-1).tolist())
+            return super().forward(inputs)
+
+    from helpers import TabularDataset
+
+    def loader():
+        return torch.utils.data.DataLoader(TabularDataset(x, x), batch_size=4, shuffle=True, generator=set_seed(5))
+
+    model = Record(1, 1)
+    fit(model, loader(), nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.0), epochs=1, progress=False)
+    by_fit, seen[:] = list(seen), []
+    for xb, _ in loader():
+        model(xb)
+    assert by_fit == seen
 
 
 def test_fit_accepts_a_dataloader_and_moves_the_model_to_the_device():
