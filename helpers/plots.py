@@ -100,7 +100,8 @@ def plot_confusion_matrix(
     names = list(class_names) if class_names is not None else [str(i) for i in range(len(counts))]
     if len(names) != len(counts):
         raise ValueError(f"{len(names)} class names for a {len(counts)}x{len(counts)} matrix")
-    size = max(4.0, 0.55 * len(counts) + 2)
+    longest = max((len(name) for name in names), default=1)
+    size = max(5.0, 0.55 * len(counts) + 2.5 + 0.06 * longest)  # room for long class names
     fig = NotebookFigure(figsize=(size, size), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues")
