@@ -104,5 +104,6 @@ def describe_device(device: str | torch.device | None = None) -> str:
         detail = f"mps · Apple GPU (Metal) on {platform.machine() or 'unknown CPU'}"
     else:
         cpu = platform.processor() or platform.machine() or "unknown CPU"
-        detail = f"cpu · {cpu} · {torch.get_num_threads()} threads"
+        threads = torch.get_num_threads()
+        detail = f"cpu · {cpu} · {threads} thread{'s' if threads != 1 else ''}"
     return f"{detail} · torch {torch.__version__}"

@@ -80,3 +80,9 @@ def test_describe_device_each_kind(fake_gpus, monkeypatch):
     line = dev.describe_device("cpu")
     assert line.startswith("cpu · ") and f"{torch.get_num_threads()} threads" in line
     assert line.endswith(f"torch {torch.__version__}")
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert " · 1 thread · " in dev.describe_device("cpu")
+    finally:
+        torch.set_num_threads(threads)
