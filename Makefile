@@ -2,6 +2,7 @@
 #   make run    create .venv (once), install, execute every notebook into build/
 #   make test   create .venv (once), install, run the unit tests and nbval over every notebook
 #   make lab    open JupyterLab on the course
+#   make bench  time the usual MNIST pipeline against the in-memory one (ARGS="--quick" for a smoke run)
 # The install is stamped: it reruns only when requirements.txt or pyproject.toml change,
 # so a second `make test` needs no network.
 
@@ -13,7 +14,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # Batch runs: no progress bars (they would fill executed notebooks with lines).
 export COURSE_PROGRESS ?= 0
 
-.PHONY: install run test unit nbval lab clean
+.PHONY: install run test unit nbval lab bench clean
 
 install: $(STAMP)
 
@@ -36,6 +37,9 @@ test: unit nbval
 
 lab: $(STAMP)
 	$(PY) -m jupyter lab --notebook-dir=.
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache .coverage
