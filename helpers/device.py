@@ -90,6 +90,18 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     raise unavailable('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")')
 
 
+def _cpu_name() -> str:
+    """The processor's model name where the OS tells it (Linux: /proc/cpuinfo), else its architecture."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name") and ":" in line:
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
 def describe_device(device: str | torch.device | None = None) -> str:
     """One readable line about ``device`` (default: ``get_device()``), with the torch version.
 
@@ -103,7 +115,7 @@ def describe_device(device: str | torch.device | None = None) -> str:
     elif dev.type == "mps":
         detail = f"mps · Apple GPU (Metal) on {platform.machine() or 'unknown CPU'}"
     else:
-        cpu = platform.processor() or platform.machine() or "unknown CPU"
+        cpu = _cpu_name()
         threads = torch.get_num_threads()
         detail = f"cpu · {cpu} · {threads} thread{'s' if threads != 1 else ''}"
     return f"{detail} · torch {torch.__version__}"

@@ -87,3 +87,17 @@ def test_describe_device_each_kind(fake_gpus, monkeypatch):
         assert " · 1 thread · " in dev.describe_device("cpu")
     finally:
         torch.set_num_threads(threads)
+
+
+def test_cpu_name_from_cpuinfo_or_platform(monkeypatch, tmp_path):
+    import builtins
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Example CPU 9000\n")
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
+    assert dev._cpu_name() == "Example CPU 9000"
+    cpuinfo.unlink()
+    monkeypatch.setattr(dev.platform, "processor", lambda: "")
+    monkeypatch.setattr(dev.platform, "machine", lambda: "arm64")
+    assert dev._cpu_name() == "arm64"
