@@ -57,6 +57,7 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, Subset  # noqa: E402
 
 from helpers import TensorBatches, describe_device, evaluate, fit, get_device, load_mnist, mnist_tensors, set_seed  # noqa: E402
+from helpers.device import cpu_name  # noqa: E402
 from helpers.metrics import multiclass_accuracy  # noqa: E402
 
 #: The MLP's layers (fan_in, fan_out), as in the course's source.
@@ -178,23 +179,6 @@ def _windows_peak_rss_mb() -> float | None:
         return counters.PeakWorkingSetSize / 2**20
     except Exception:  # no ctypes, no psapi: report "unknown" rather than fail the benchmark
         return None
-
-
-def cpu_name() -> str:
-    """The CPU's marketing name where the OS tells it, else the architecture."""
-    try:
-        if sys.platform.startswith("linux"):
-            for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
-                key, _, value = line.partition(":")
-                if key.strip().lower() in ("model name", "hardware", "cpu model") and value.strip():
-                    return value.strip()
-        elif sys.platform == "darwin":
-            out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5)
-            if out.returncode == 0 and out.stdout.strip():
-                return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def load_average() -> list[float] | None:

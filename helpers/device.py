@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
+import sys
+from pathlib import Path
 
 import torch
 
@@ -90,14 +93,24 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     raise unavailable('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")')
 
 
-def _cpu_name() -> str:
-    """The processor's model name where the OS tells it (Linux: /proc/cpuinfo), else its architecture."""
+#: Where Linux describes the processor.
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_name() -> str:
+    """The CPU's model name where the OS tells it (Linux /proc/cpuinfo, macOS sysctl), else the
+    architecture, e.g. ``"AMD EPYC"`` or ``"x86_64"``."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.lower().startswith("model name") and ":" in line:
-                    return line.split(":", 1)[1].strip()
-    except OSError:
+        if sys.platform.startswith("linux"):
+            for line in CPUINFO.read_text(errors="replace").splitlines():
+                key, _, value = line.partition(":")
+                if key.strip().lower() in ("model name", "hardware", "cpu model") and value.strip():
+                    return value.strip()
+        elif sys.platform == "darwin":
+            out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5)
+            if out.returncode == 0 and out.stdout.strip():
+                return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
 
@@ -115,7 +128,7 @@ def describe_device(device: str | torch.device | None = None) -> str:
     elif dev.type == "mps":
         detail = f"mps · Apple GPU (Metal) on {platform.machine() or 'unknown CPU'}"
     else:
-        cpu = _cpu_name()
+        cpu = cpu_name()
         threads = torch.get_num_threads()
         detail = f"cpu · {cpu} · {threads} thread{'s' if threads != 1 else ''}"
     return f"{detail} · torch {torch.__version__}"

@@ -90,14 +90,12 @@ def test_describe_device_each_kind(fake_gpus, monkeypatch):
 
 
 def test_cpu_name_from_cpuinfo_or_platform(monkeypatch, tmp_path):
-    import builtins
-
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Example CPU 9000\n")
-    real_open = builtins.open
-    monkeypatch.setattr(builtins, "open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path, *a, **k))
-    assert dev._cpu_name() == "Example CPU 9000"
+    monkeypatch.setattr(dev.sys, "platform", "linux")
+    monkeypatch.setattr(dev, "CPUINFO", cpuinfo)
+    assert dev.cpu_name() == "Example CPU 9000"
     cpuinfo.unlink()
     monkeypatch.setattr(dev.platform, "processor", lambda: "")
     monkeypatch.setattr(dev.platform, "machine", lambda: "arm64")
-    assert dev._cpu_name() == "arm64"
+    assert dev.cpu_name() == "arm64"
