@@ -1,8 +1,9 @@
-# torch-core-models: two commands to run and test the course.
-#   make run    create .venv (once), install, execute every notebook into build/
-#   make test   create .venv (once), install, run the unit tests and nbval over every notebook
-#   make lab    open JupyterLab on the course
-#   make bench  time the usual MNIST pipeline against the in-memory one (ARGS="--quick" for a smoke run)
+# torch-core-models. Students need two commands; instructors a few more.
+#   make lab    open JupyterLab on the course (progress bars on)
+#   make test   lint, unit tests of helpers/ and instructor/, then every notebook under nbval
+#   make run    execute every notebook with papermill into build/ (summary.json, HTML pages)
+#   make bench  the source's MNIST pipeline against the in-memory one (ARGS=--quick: smoke run)
+#   make e2e    Run All in JupyterLab in headless Chromium; screenshots and report in build/e2e/
 # The install is stamped: it reruns only when requirements.txt or pyproject.toml change,
 # so a second `make test` needs no network.
 
@@ -10,11 +11,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-# Batch runs: no progress bars (they would fill executed notebooks with lines).
-export COURSE_PROGRESS ?= 0
+# nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
+NBVAL_WORKERS ?= 2
 
-.PHONY: install run test unit nbval lab bench clean
+.PHONY: install run test lint unit nbval lab bench e2e clean
 
 install: $(STAMP)
 
@@ -24,22 +24,31 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+# Batch runs set COURSE_PROGRESS=0: progress bars would fill executed notebooks with lines.
 run: $(STAMP)
-	$(PY) -m helpers.course run $(ARGS)
+	COURSE_PROGRESS=0 $(PY) -m instructor.run $(ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check helpers instructor tests notebooks
 
 unit: $(STAMP)
-	$(PY) -m pytest tests --cov=helpers --cov-report=term-missing --cov-fail-under=90
+	$(PY) -m pytest tests -q --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 nbval: $(STAMP)
-	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+	COURSE_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+		-n $(NBVAL_WORKERS) --dist loadfile notebooks
 
-test: unit nbval
+test: lint unit nbval
 
+# The student's way in: progress bars on, whatever the shell says.
 lab: $(STAMP)
-	$(PY) -m jupyter lab --notebook-dir=.
+	COURSE_PROGRESS=1 $(PY) -m jupyter lab --notebook-dir=.
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py $(ARGS)
+	$(PY) -m instructor.bench $(ARGS)
+
+e2e: $(STAMP)
+	$(PY) -m instructor.e2e $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache .coverage

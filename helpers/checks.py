@@ -1,6 +1,6 @@
 """Checks for the mistakes that make a model train silently wrong.
 
-``fit`` runs ``check_pitfalls`` once on the first batch before training. Shape mistakes
+``fit`` runs ``check_pitfalls`` once on the model's outputs for the first batch, before training. Shape mistakes
 raise (the loss would be wrong); suspicious layer and loss pairs warn (the model still
 trains, only worse).
 """
@@ -107,17 +107,10 @@ def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module)
     return messages
 
 
-def check_pitfalls(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module) -> list[str]:
-    """Run the model once on a batch ``x`` (no gradients, eval mode) and apply both checks.
+def check_pitfalls(model: nn.Module, pred: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module) -> list[str]:
+    """Apply both checks to the model's outputs ``pred`` on a first batch with targets ``y``.
 
     Raises ``ValueError`` for shape mistakes; returns the warning messages issued.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            pred = model(x)
-    finally:
-        model.train(was_training)
     check_shapes(pred, y, loss_fn)
     return check_output_layer(model, pred, loss_fn)

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
-import sys
-from pathlib import Path
 
 import torch
 
@@ -93,28 +90,6 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     raise unavailable('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")')
 
 
-#: Where Linux describes the processor.
-CPUINFO = Path("/proc/cpuinfo")
-
-
-def cpu_name() -> str:
-    """The CPU's model name where the OS tells it (Linux /proc/cpuinfo, macOS sysctl), else the
-    architecture, e.g. ``"AMD EPYC"`` or ``"x86_64"``."""
-    try:
-        if sys.platform.startswith("linux"):
-            for line in CPUINFO.read_text(errors="replace").splitlines():
-                key, _, value = line.partition(":")
-                if key.strip().lower() in ("model name", "hardware", "cpu model") and value.strip():
-                    return value.strip()
-        elif sys.platform == "darwin":
-            out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5)
-            if out.returncode == 0 and out.stdout.strip():
-                return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def describe_device(device: str | torch.device | None = None) -> str:
     """One readable line about ``device`` (default: ``get_device()``), with the torch version.
 
@@ -128,7 +103,6 @@ def describe_device(device: str | torch.device | None = None) -> str:
     elif dev.type == "mps":
         detail = f"mps · Apple GPU (Metal) on {platform.machine() or 'unknown CPU'}"
     else:
-        cpu = cpu_name()
         threads = torch.get_num_threads()
-        detail = f"cpu · {cpu} · {threads} thread{'s' if threads != 1 else ''}"
+        detail = f"cpu · {platform.machine() or 'unknown CPU'} · {threads} thread{'s' if threads != 1 else ''}"
     return f"{detail} · torch {torch.__version__}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torchvision import datasets, transforms
@@ -26,8 +26,6 @@ MNIST_MD5 = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
-#: Mean and standard deviation of the training pixels (scaled to [0, 1]).
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
 class MNISTDataError(RuntimeError):
@@ -139,18 +137,15 @@ def mnist_tensors(
     train: bool = True,
     data_dir: str | os.PathLike | None = None,
     *,
-    device: torch.device | str = "cpu",
-    normalize: bool = True,
+    device: str | torch.device = "cpu",
     download: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A whole MNIST split as two tensors on ``device``: the fast path.
 
-    Returns ``images`` float32 (N, 1, 28, 28), scaled to [0, 1] and, with ``normalize``,
-    standardized with the training mean and std; and ``labels`` int64 (N,). Converting
-    all 60,000 images once replaces 60,000 per-sample ``ToTensor()`` calls per epoch.
+    Returns ``images`` float32 (N, 1, 28, 28) scaled to [0, 1], as ``ToTensor()`` would give
+    them one by one, and ``labels`` int64 (N,). Converting all images once replaces N
+    per-image ``ToTensor()`` calls in every epoch.
     """
     dataset = load_mnist(train, data_dir, download=download)
     images = dataset.data.to(torch.float32).div_(255.0).unsqueeze(1)
-    if normalize:
-        images = images.sub_(MNIST_MEAN).div_(MNIST_STD)
     return images.to(device), dataset.targets.to(torch.int64).to(device)

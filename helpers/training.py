@@ -1,17 +1,18 @@
-"""The training loop the notebooks write by hand first, packaged for reuse: ``fit``,
-``evaluate`` and ``predict``.
+"""The training loop the notebooks first write by hand, packaged: ``train_one_epoch``,
+``evaluate``, ``predict`` and ``fit``.
 
-``data`` arguments accept anything that yields ``(x, y)`` batches again on every pass:
-a ``DataLoader`` or ``helpers.data.TensorBatches``. ``metrics`` map a name to a function
-``fn(pred, target) -> float`` that returns the mean over a batch (see ``helpers.metrics``);
-losses and metrics are averaged over samples, so a short last batch counts for what it holds.
+``data`` is anything that yields ``(x, y)`` batches on every pass: a ``DataLoader`` or a
+``TensorBatches``. ``metrics`` map a name to ``fn(pred, target) -> float``, a mean over the
+batch (see ``helpers.metrics``). Losses and metrics are averaged over samples, so a short
+last batch counts for what it holds.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import torch
@@ -19,81 +20,102 @@ from torch import nn
 
 from helpers.checks import check_pitfalls
 from helpers.progress import make_bar
+from helpers.validate import positive_int
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 Metric = Callable[[torch.Tensor, torch.Tensor], float]
 
 
-def _model_device(model: nn.Module) -> torch.device:
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's parameters (the CPU for a model without any)."""
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
 
 
-def _to(batch: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    x, y = batch
-    return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-
-
-def evaluate(
-    model: nn.Module,
-    data: Batches,
-    loss_fn: nn.Module | None = None,
-    metrics: dict[str, Metric] | None = None,
-    *,
-    device: torch.device | None = None,
-) -> dict[str, float]:
-    """Average loss (key ``"loss"``, if ``loss_fn`` is given) and metrics over all batches of ``data``.
-
-    Runs in ``model.eval()`` mode under ``torch.inference_mode()`` and restores the model's mode after.
-    """
-    device = device or _model_device(model)
-    metrics = metrics or {}
-    totals = {name: 0.0 for name in (["loss"] if loss_fn is not None else []) + list(metrics)}
-    count = 0
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """``model.eval()`` and no gradients inside the ``with`` block; the model's mode is restored after."""
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            for batch in data:
-                x, y = _to(batch, device)
-                pred = model(x)
-                n = len(x)
-                if loss_fn is not None:
-                    totals["loss"] += loss_fn(pred, y).item() * n
-                for name, fn in metrics.items():
-                    totals[name] += fn(pred, y) * n
-                count += n
+            yield model
     finally:
         model.train(was_training)
+
+
+def train_one_epoch(
+    model: nn.Module,
+    data: Batches,
+    loss_fn: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    metrics: dict[str, Metric] | None = None,
+    *,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    check: bool = False,
+) -> dict[str, float]:
+    """One pass over ``data``, one optimizer step per batch; returns the mean ``loss`` and metrics.
+
+    Each step is the loop the course writes by hand: ``pred = model(x); loss = loss_fn(pred, y);
+    optimizer.zero_grad(); loss.backward(); optimizer.step()``. A ``scheduler`` steps after every
+    batch. ``check`` runs ``check_pitfalls`` on the first batch, before any weight changes.
+    """
+    device = model_device(model)
+    metrics = metrics or {}
+    model.train()
+    loss_sum = torch.zeros((), device=device)  # summed on the device: no GPU sync per batch
+    totals = dict.fromkeys(metrics, 0.0)
+    count = 0
+    for x, y in data:
+        x, y = x.to(device), y.to(device)
+        if check and count == 0:
+            with eval_mode(model):
+                check_pitfalls(model, model(x), y, loss_fn)
+        pred = model(x)
+        loss = loss_fn(pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum += loss.detach() * len(x)
+        for name, fn in metrics.items():
+            totals[name] += fn(pred.detach(), y) * len(x)
+        count += len(x)
+    if count == 0:
+        raise ValueError("train_one_epoch() got no batches: the training data is empty")
+    return {"loss": loss_sum.item() / count, **{name: total / count for name, total in totals.items()}}
+
+
+def evaluate(
+    model: nn.Module, data: Batches, loss_fn: nn.Module | None = None, metrics: dict[str, Metric] | None = None
+) -> dict[str, float]:
+    """Mean ``loss`` (when ``loss_fn`` is given) and metrics over ``data``, in eval mode without gradients."""
+    device = model_device(model)
+    metrics = metrics or {}
+    totals = dict.fromkeys((["loss"] if loss_fn is not None else []) + list(metrics), 0.0)
+    count = 0
+    with eval_mode(model):
+        for x, y in data:
+            x, y = x.to(device), y.to(device)
+            pred = model(x)
+            if loss_fn is not None:
+                totals["loss"] += loss_fn(pred, y).item() * len(x)
+            for name, fn in metrics.items():
+                totals[name] += fn(pred, y) * len(x)
+            count += len(x)
     if count == 0:
         raise ValueError("evaluate() got no batches: the data is empty")
     return {name: total / count for name, total in totals.items()}
 
 
-def predict(
-    model: nn.Module, data: torch.Tensor | Batches, *, device: torch.device | None = None, batch_size: int = 1024
-) -> torch.Tensor:
-    """Model outputs for every sample, in order, concatenated on the CPU: shape (N, outputs).
-
-    ``data`` is a tensor of inputs (N, ...) or an iterable of ``(x, y)`` batches (targets
-    ignored); don't shuffle it if you compare the outputs with targets.
-    """
-    device = device or _model_device(model)
-    if isinstance(data, torch.Tensor):
-        batches: Iterable = (data[i : i + batch_size] for i in range(0, len(data), batch_size))
-    else:
-        batches = (batch[0] for batch in data)
-    outputs = []
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for x in batches:
-                outputs.append(model(x.to(device)).cpu())
-    finally:
-        model.train(was_training)
+def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 4096) -> torch.Tensor:
+    """The model's outputs for inputs ``x`` (N, ...), in order, on the CPU: shape (N, outputs)."""
+    device = model_device(model)
+    with eval_mode(model):
+        outputs = [model(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
     if not outputs:
-        raise ValueError("predict() got no data")
+        raise ValueError("predict() got no inputs")
     return torch.cat(outputs)
 
 
@@ -104,110 +126,64 @@ def fit(
     optimizer: torch.optim.Optimizer,
     *,
     epochs: int,
-    device: torch.device | None = None,
     val_data: Batches | None = None,
     metrics: dict[str, Metric] | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-    scheduler_interval: str = "batch",
     progress: bool | None = None,
-    log_every: int | None = None,
-    check: bool = True,
+    restore_best: bool = False,
 ) -> pd.DataFrame:
-    """Train ``model`` for ``epochs`` passes over ``train_data``; return the history.
+    """Train for ``epochs`` passes of ``train_one_epoch``; evaluate ``val_data`` after each.
 
-    Each step is the loop the course writes by hand:
-    ``pred = model(x); loss = loss_fn(pred, y); optimizer.zero_grad(); loss.backward(); optimizer.step()``.
+    With ``restore_best`` (needs ``val_data``) the model ends with the weights of its best epoch,
+    ``best_epoch(history)``, the course's one rule for choosing the number of epochs.
 
-    Args:
-        device: where to train (default: where the model's parameters are). The model is
-            moved there; each batch is moved there as it arrives.
-        val_data: evaluated after every epoch (``model.eval()``, no gradients).
-        metrics: ``{name: fn(pred, target) -> float}``, computed on the training batches as
-            they are trained and on ``val_data``.
-        scheduler: a learning-rate scheduler, stepped after every batch
-            (``scheduler_interval="batch"``, e.g. OneCycleLR) or every epoch (``"epoch"``).
-        progress: show a progress bar (default: see ``helpers.progress.progress_enabled``).
-        log_every: also print one line every this many epochs (and after the last).
-        check: run ``helpers.checks.check_pitfalls`` on the first batch, before the first step.
+    Returns one row per finished epoch: ``epoch``, ``train_loss``, ``train_<metric>``,
+    ``val_loss`` and ``val_<metric>`` (with ``val_data``) and ``seconds``. The first batch is
+    checked for shape and output-layer mistakes (``helpers.checks``) before any step.
 
-    Returns:
-        A DataFrame with one row per finished epoch: ``epoch``, ``train_loss``, ``val_loss``
-        (with ``val_data``), ``train_<metric>`` and ``val_<metric>`` for each metric, ``lr``
-        and ``seconds`` (wall time of the epoch, validation included).
-
-    Raises:
-        FloatingPointError: the loss became NaN or infinite (the message names the epoch).
-        ValueError: bad arguments, or prediction/target shapes that would broadcast.
-
-    Pressing Jupyter's stop button (KeyboardInterrupt) ends training cleanly: the weights
-    keep what they learned and the history of the finished epochs is returned.
+    Raises ``FloatingPointError`` when the loss turns NaN or infinite. Jupyter's stop button ends
+    training cleanly: the model keeps its weights and the finished epochs are returned.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if scheduler_interval not in ("batch", "epoch"):
-        raise ValueError(f'scheduler_interval must be "batch" or "epoch", got {scheduler_interval!r}')
-    device = torch.device(device) if device is not None else _model_device(model)
-    model.to(device)
-    metrics = metrics or {}
-
-    rows: list[dict[str, float]] = []
+    positive_int("epochs", epochs)
+    if restore_best and val_data is None:
+        raise ValueError("restore_best=True needs val_data: the best epoch is chosen on validation data")
+    rows = []
+    best_loss, best_state = math.inf, None
     bar = make_bar(epochs, desc="training", enabled=progress)
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            model.train()
-            loss_sum = torch.zeros((), device=device)  # summed on the device: no sync per batch
-            totals = {name: 0.0 for name in metrics}
-            count = 0
-            for batch in train_data:
-                x, y = _to(batch, device)
-                if check and epoch == 1 and count == 0:
-                    # Once, on the very first batch, before any weight changes. Checked here rather
-                    # than by peeking at the data, which would use up one shuffle of a seeded loader.
-                    check_pitfalls(model, x, y, loss_fn)
-                pred = model(x)
-                loss = loss_fn(pred, y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                if scheduler is not None and scheduler_interval == "batch":
-                    scheduler.step()
-                n = len(x)
-                loss_sum += loss.detach() * n
-                with torch.no_grad():
-                    for name, fn in metrics.items():
-                        totals[name] += fn(pred.detach(), y) * n
-                count += n
-            if count == 0:
-                raise ValueError("fit() got no training batches: the training data is empty")
-            train_loss = loss_sum.item() / count
-            if not math.isfinite(train_loss):
+            scores = train_one_epoch(model, train_data, loss_fn, optimizer, metrics, scheduler=scheduler, check=epoch == 1)
+            if not math.isfinite(scores["loss"]):
                 raise FloatingPointError(
-                    f"The training loss became {train_loss} in epoch {epoch}: training diverged. "
-                    "Try a lower learning rate (e.g. 10x smaller), standardized inputs, or check the "
-                    "data for NaN values."
+                    f"The training loss became {scores['loss']} in epoch {epoch}: training diverged. Try a "
+                    "10x smaller learning rate, standardized inputs, or check the data for NaN values."
                 )
-            row = {"epoch": epoch, "train_loss": train_loss}
-            row.update({f"train_{name}": totals[name] / count for name in metrics})
+            row = {"epoch": epoch, **{f"train_{k}": v for k, v in scores.items()}}
             if val_data is not None:
-                scores = evaluate(model, val_data, loss_fn, metrics, device=device)
-                row["val_loss"] = scores.pop("loss")
-                row.update({f"val_{name}": value for name, value in scores.items()})
-            row["lr"] = optimizer.param_groups[0]["lr"]
-            if scheduler is not None and scheduler_interval == "epoch":
-                scheduler.step()
+                row.update({f"val_{k}": v for k, v in evaluate(model, val_data, loss_fn, metrics).items()})
             row["seconds"] = time.perf_counter() - start
             rows.append(row)
+            if restore_best and row["val_loss"] < best_loss:
+                best_loss, best_state = row["val_loss"], {k: v.clone() for k, v in model.state_dict().items()}
             bar.update(1)
             bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.endswith("loss")}, refresh=False)
-            if log_every and (epoch % log_every == 0 or epoch == epochs):
-                print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
     except KeyboardInterrupt:
-        print(f"Training interrupted during epoch {len(rows) + 1}: returning the history of the "
-              f"{len(rows)} finished epoch(s); the model keeps its current weights.")
+        print(f"Training stopped during epoch {len(rows) + 1}: the model keeps its weights; "
+              f"returning the {len(rows)} finished epoch(s).")
     finally:
         bar.close()
-    columns = ["epoch", "train_loss"] + (["val_loss"] if val_data is not None else [])
-    columns += [f"train_{n}" for n in metrics] + ([f"val_{n}" for n in metrics] if val_data is not None else [])
-    columns += ["lr", "seconds"]
-    return pd.DataFrame(rows, columns=columns)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return pd.DataFrame(rows)
+
+
+def best_epoch(history: pd.DataFrame, column: str = "val_loss") -> int:
+    """The course's rule for the number of epochs: the epoch whose validation loss is lowest.
+
+    The loss, not accuracy: it is defined for every task and moves smoothly, while accuracy
+    on a few dozen validation rows jumps in steps of one row. Ties go to the earlier epoch.
+    """
+    if column not in history.columns or history.empty:
+        raise ValueError(f"the history has no {column!r} values: train with val_data=... first")
+    return int(history.loc[history[column].idxmin(), "epoch"])

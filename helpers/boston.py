@@ -1,0 +1,151 @@
+"""The Boston housing table (bundled with the course) and the three tasks built on it.
+
+Shapes (N rows, 13 features):
+    features            float32 (N, 13)
+    regression target   float32 (N, 1)   the median house value MEDV, in thousands of dollars
+    binary target       float32 (N, 1)   1.0 if MEDV is above the training median, else 0.0
+    price-band target   int64   (N,)     0 = low, 1 = middle, 2 = high (cut at the training tertiles)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+
+from helpers.data import DATA_DIR_ENV_VAR, Standardizer, as_float_tensor, course_data_dir, resolve_data_dir, split_indices
+
+BOSTON_FILENAME = "boston_housing.csv"
+BOSTON_SHA256 = "59f7ce87c12ec1b5171d45cf591ff1111ecb9b3bf127bacf1a7e46be883ed2dd"
+BOSTON_ROWS = 506
+FEATURES = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT"]
+TARGET = "MEDV"
+#: The three price bands of notebook 03, in class-index order.
+BAND_NAMES = ("low", "middle", "high")
+
+Task = Literal["regression", "binary", "bands"]
+
+
+def _sha256_normalized(path: Path) -> str:
+    # Windows line endings folded to Unix ones, so a checkout with git's autocrlf still matches.
+    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+
+
+def load_boston(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The Boston table, 506 rows: the 13 ``FEATURES`` and the target ``MEDV``.
+
+    Reads ``boston_housing.csv`` from ``resolve_data_dir(data_dir)``, else from the course's
+    own ``data/``, and checks it (SHA-256, columns, rows) before use.
+
+    Raises:
+        FileNotFoundError: no copy found; says where it should be.
+        ValueError: the file is damaged or is not the Boston data; says how to restore it.
+    """
+    folders = [resolve_data_dir(data_dir), course_data_dir()]
+    candidates = list(dict.fromkeys(folder / BOSTON_FILENAME for folder in folders if folder is not None))
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(
+            f"Boston housing data not found (looked for {', '.join(map(str, candidates))}). The course ships it "
+            "as data/boston_housing.csv: restore it with `git checkout -- data/boston_housing.csv`, or pass "
+            f"DATA_DIR (or set {DATA_DIR_ENV_VAR}) to the folder that holds it."
+        )
+    restore = f"Restore the original with `git checkout -- data/{BOSTON_FILENAME}`."
+    digest = _sha256_normalized(path)
+    if digest != BOSTON_SHA256:
+        raise ValueError(f"{path} is damaged or modified: SHA-256 {digest[:12]}..., expected {BOSTON_SHA256[:12]}... {restore}")
+    frame = pd.read_csv(path)
+    if list(frame.columns) != FEATURES + [TARGET] or len(frame) != BOSTON_ROWS:
+        raise ValueError(f"{path} is not the 506-row Boston table with columns {FEATURES + [TARGET]}. {restore}")
+    return frame
+
+
+def regression_targets(medv: pd.Series | np.ndarray | torch.Tensor) -> torch.Tensor:
+    """MEDV as float32 (N, 1), the shape of a one-output model's predictions.
+
+    Targets of shape (N,) would broadcast against predictions (N, 1) inside ``nn.MSELoss``
+    into an (N, N) matrix: a wrong loss with only a warning.
+    """
+    return as_float_tensor(medv).reshape(-1, 1)
+
+
+def binary_targets(medv: pd.Series | np.ndarray | torch.Tensor, threshold: float) -> torch.Tensor:
+    """1.0 where MEDV > ``threshold`` (use the training median), else 0.0: float32 (N, 1)."""
+    return (as_float_tensor(medv).reshape(-1, 1) > threshold).float()
+
+
+def band_targets(medv: pd.Series | np.ndarray | torch.Tensor, edges: tuple[float, float]) -> torch.Tensor:
+    """Price band as int64 class indices (N,): 0 up to ``edges[0]``, 1 up to ``edges[1]``, 2 above."""
+    boundaries = torch.tensor(sorted(edges), dtype=torch.float32)
+    return torch.bucketize(as_float_tensor(medv).reshape(-1), boundaries, right=True).to(torch.int64)
+
+
+@dataclass
+class BostonSplits:
+    """Tensors for one task: ``X_*`` float32 (n, 13), ``y_*`` as in the module docstring.
+
+    ``cut_points`` holds what was computed from the training rows to make the targets:
+    ``(median,)`` for "binary", the two tertiles for "bands", ``()`` for "regression".
+    """
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    standardizer: Standardizer | None
+    cut_points: tuple[float, ...]
+
+
+def boston_splits(
+    task: Task = "regression",
+    *,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    standardize: bool = True,
+    data_dir: str | os.PathLike | None = None,
+) -> BostonSplits:
+    """Load Boston, split it with ``split_indices(seed=seed)`` and build the tensors for ``task``.
+
+    Everything fitted from data (the scaling, the median, the tertiles) comes from the
+    training rows alone, so the validation and test rows stay unseen.
+    """
+    if task not in ("regression", "binary", "bands"):
+        raise ValueError(f'task must be "regression", "binary" or "bands", got {task!r}')
+    frame = load_boston(data_dir)
+    train_idx, val_idx, test_idx = split_indices(len(frame), test_fraction=test_fraction, val_fraction=val_fraction, seed=seed)
+    train, val, test = (frame.iloc[idx] for idx in (train_idx, val_idx, test_idx))
+    scaler = Standardizer.fit(train[FEATURES]) if standardize else None
+
+    def features(part: pd.DataFrame) -> torch.Tensor:
+        x = as_float_tensor(part[FEATURES]).reshape(-1, len(FEATURES))
+        return scaler.transform(x) if scaler is not None else x
+
+    if task == "regression":
+        cut_points: tuple[float, ...] = ()
+    elif task == "binary":
+        cut_points = (float(train[TARGET].median()),)
+    else:
+        cut_points = tuple(float(q) for q in np.quantile(train[TARGET], [1 / 3, 2 / 3]))
+
+    def targets(part: pd.DataFrame) -> torch.Tensor:
+        if task == "regression":
+            return regression_targets(part[TARGET])
+        if task == "binary":
+            return binary_targets(part[TARGET], cut_points[0])
+        return band_targets(part[TARGET], cut_points)  # type: ignore[arg-type]
+
+    return BostonSplits(
+        X_train=features(train), y_train=targets(train),
+        X_val=features(val), y_val=targets(val),
+        X_test=features(test), y_test=targets(test),
+        standardizer=scaler, cut_points=cut_points,
+    )
