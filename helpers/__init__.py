@@ -33,13 +33,14 @@ from helpers.metrics import (
 )
 from helpers.mnist import load_mnist, mnist_tensors
 from helpers.notebook import setup_notebook
-from helpers.plots import plot_confusion_matrix, plot_history, plot_image_grid, plot_predictions
+from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, plot_image_grid, plot_predictions
 from helpers.seed import set_seed
 from helpers.training import best_epoch, evaluate, fit, predict, train_one_epoch
 
 __all__ = [
     "BAND_NAMES",
     "FEATURES",
+    "NotebookFigure",
     "Standardizer",
     "TabularDataset",
     "TensorBatches",

@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers.data import DATA_DIR_ENV_VAR, Standardizer, as_float_tensor, course_data_dir, resolve_data_dir, split_indices
+from helpers.data import (
+    DATA_DIR_ENV_VAR,
+    Standardizer,
+    as_float_tensor,
+    course_data_dir,
+    resolve_data_dir,
+    split_indices,
+)
 
 BOSTON_FILENAME = "boston_housing.csv"
 BOSTON_SHA256 = "59f7ce87c12ec1b5171d45cf591ff1111ecb9b3bf127bacf1a7e46be883ed2dd"
@@ -59,7 +66,9 @@ def load_boston(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     restore = f"Restore the original with `git checkout -- data/{BOSTON_FILENAME}`."
     digest = _sha256_normalized(path)
     if digest != BOSTON_SHA256:
-        raise ValueError(f"{path} is damaged or modified: SHA-256 {digest[:12]}..., expected {BOSTON_SHA256[:12]}... {restore}")
+        raise ValueError(
+            f"{path} is damaged or modified: SHA-256 {digest[:12]}..., expected {BOSTON_SHA256[:12]}... {restore}"
+        )
     frame = pd.read_csv(path)
     if list(frame.columns) != FEATURES + [TARGET] or len(frame) != BOSTON_ROWS:
         raise ValueError(f"{path} is not the 506-row Boston table with columns {FEATURES + [TARGET]}. {restore}")
@@ -121,8 +130,8 @@ def boston_splits(
     if task not in ("regression", "binary", "bands"):
         raise ValueError(f'task must be "regression", "binary" or "bands", got {task!r}')
     frame = load_boston(data_dir)
-    train_idx, val_idx, test_idx = split_indices(len(frame), test_fraction=test_fraction, val_fraction=val_fraction, seed=seed)
-    train, val, test = (frame.iloc[idx] for idx in (train_idx, val_idx, test_idx))
+    indices = split_indices(len(frame), test_fraction=test_fraction, val_fraction=val_fraction, seed=seed)
+    train, val, test = (frame.iloc[idx] for idx in indices)
     scaler = Standardizer.fit(train[FEATURES]) if standardize else None
 
     def features(part: pd.DataFrame) -> torch.Tensor:

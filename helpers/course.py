@@ -38,9 +38,10 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TextIO
+from typing import Any, TextIO
 
 import nbformat
 import papermill
@@ -355,7 +356,7 @@ class _ProgressLine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "_ProgressLine":
+    def __enter__(self) -> _ProgressLine:
         self.stream.write(f"{self.label} ..." + ("\n" if self.own_line else " "))
         self.stream.flush()
         if self.live:

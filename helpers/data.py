@@ -112,7 +112,9 @@ class TabularDataset(Dataset):
 
     def __init__(self, features: torch.Tensor | np.ndarray | pd.DataFrame, targets: torch.Tensor | np.ndarray):
         self.features = as_float_tensor(features)
-        self.targets = torch.as_tensor(np.asarray(targets) if isinstance(targets, (pd.Series, pd.DataFrame)) else targets)
+        if isinstance(targets, (pd.Series, pd.DataFrame)):
+            targets = targets.to_numpy()
+        self.targets = torch.as_tensor(targets)
         if len(self.features) != len(self.targets):
             raise ValueError(f"features and targets differ in rows: {len(self.features)} != {len(self.targets)}")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torchvision import datasets, transforms

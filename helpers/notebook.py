@@ -10,8 +10,10 @@ from helpers.device import describe_device, get_device
 from helpers.seed import set_seed
 from helpers.validate import PARAMETERS
 
+Validator = Callable[[str, object], object]
 
-def setup_notebook(*, rules: dict[str, Callable[[str, object], object]] | None = None, **parameters: object) -> torch.device:
+
+def setup_notebook(*, rules: dict[str, Validator] | None = None, **parameters: object) -> torch.device:
     """Check a notebook's parameters, seed everything, pick the device; return the device.
 
     Call it with every parameter of the notebook's ``parameters`` cell, by name::

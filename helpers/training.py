@@ -153,7 +153,9 @@ def fit(
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            scores = train_one_epoch(model, train_data, loss_fn, optimizer, metrics, scheduler=scheduler, check=epoch == 1)
+            scores = train_one_epoch(
+                model, train_data, loss_fn, optimizer, metrics, scheduler=scheduler, check=epoch == 1
+            )
             if not math.isfinite(scores["loss"]):
                 raise FloatingPointError(
                     f"The training loss became {scores['loss']} in epoch {epoch}: training diverged. Try a "

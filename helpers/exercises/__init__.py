@@ -24,6 +24,7 @@ NOT_ATTEMPTED = "not attempted yet"
 WRONG = "not yet right"
 CORRECT = "correct"
 _MARKS = {NOT_ATTEMPTED: "[ ]", WRONG: "[x]", CORRECT: "[ok]"}
+_FILL_IN = "Fill in the lines marked # YOUR CODE HERE, then run this cell."
 
 
 @dataclass
@@ -61,11 +62,11 @@ def checker(exercise: str) -> Callable[[Callable[..., Feedback]], Callable[..., 
         @functools.wraps(check)
         def run(*args: object, **kwargs: object) -> Feedback:
             if any(value is None for value in (*args, *kwargs.values())):
-                return Feedback(exercise, NOT_ATTEMPTED, "Fill in the lines marked # YOUR CODE HERE, then run the cell again.")
+                return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
             try:
                 return check(*args, **kwargs)
             except NotImplementedError:
-                return Feedback(exercise, NOT_ATTEMPTED, "Replace the raise NotImplementedError line with your code, then run the cell again.")
+                return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
             except Exception as exc:  # the student's code failed: say how, don't crash the notebook
                 return wrong(exercise, f"your code raised {type(exc).__name__}: {exc}")
 
