@@ -3,25 +3,25 @@
     notebook    setup_notebook: check the parameters, seed, pick the device, one CPU thread
     validate    the small validators behind setup_notebook and the helpers' own arguments
     device      get_device, describe_device
-    seed        set_seed, seed_worker
+    seed        set_seed
     data        resolve_data_dir, split_indices, Standardizer, TabularDataset, TensorBatches
     boston      the bundled Boston table and its three tasks (regression, binary, price bands)
     mnist       load_mnist (verified torchvision download), mnist_tensors (the fast path)
-    training    train_one_epoch, evaluate, predict, fit, eval_mode, model_device
-    checks      the shape and output-layer checks fit runs on the first batch
-    metrics     accuracy, RMSE, confusion matrix, precision and recall
+    training    train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode, model_device
+    checks      the shape and last-layer checks fit runs on the first batch
+    metrics     accuracy, RMSE, MAE, confusion matrix, precision and recall
     plots       figures, each returned as a matplotlib Figure
     progress    one progress bar that works in JupyterLab, a terminal and batch runs
     checkpoint  save_checkpoint, load_checkpoint (weights_only=True)
     exercises   the exercise checkers, one module per lesson
 
-Notebooks import what they use from the top level: ``from helpers import fit, evaluate``.
+Notebooks import what they use from the top level (``from helpers import fit, best_epoch``);
+``__all__`` is exactly that set, and tests/test_repository.py keeps it so.
 """
 
 from helpers.boston import BAND_NAMES, FEATURES, boston_splits, load_boston
 from helpers.checkpoint import load_checkpoint, save_checkpoint
 from helpers.data import Standardizer, TabularDataset, TensorBatches, split_indices
-from helpers.device import describe_device, get_device
 from helpers.metrics import (
     binary_accuracy,
     binary_accuracy_logits,
@@ -33,9 +33,9 @@ from helpers.metrics import (
 )
 from helpers.mnist import load_mnist, mnist_tensors
 from helpers.notebook import setup_notebook
-from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, plot_image_grid, plot_predictions
-from helpers.seed import set_seed
-from helpers.training import best_epoch, evaluate, fit, predict, train_one_epoch
+from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, plot_image_grid
+from helpers.training import best_epoch, fit, predict
+from helpers.validate import fraction_or_zero, positive_int, positive_number
 
 __all__ = [
     "BAND_NAMES",
@@ -49,10 +49,8 @@ __all__ = [
     "binary_accuracy_logits",
     "boston_splits",
     "confusion_matrix",
-    "describe_device",
-    "evaluate",
     "fit",
-    "get_device",
+    "fraction_or_zero",
     "load_boston",
     "load_checkpoint",
     "load_mnist",
@@ -62,13 +60,12 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_history",
     "plot_image_grid",
-    "plot_predictions",
+    "positive_int",
+    "positive_number",
     "precision_recall",
     "predict",
     "rmse",
     "save_checkpoint",
-    "set_seed",
     "setup_notebook",
     "split_indices",
-    "train_one_epoch",
 ]

@@ -90,7 +90,8 @@ def binary_targets(medv: pd.Series | np.ndarray | torch.Tensor, threshold: float
 
 
 def band_targets(medv: pd.Series | np.ndarray | torch.Tensor, edges: tuple[float, float]) -> torch.Tensor:
-    """Price band as int64 class indices (N,): 0 up to ``edges[0]``, 1 up to ``edges[1]``, 2 above."""
+    """Price band as int64 class indices (N,): 0 below ``edges[0]``, 1 from ``edges[0]`` to below
+    ``edges[1]``, 2 from ``edges[1]`` up (a value equal to an edge goes to the higher band)."""
     boundaries = torch.tensor(sorted(edges), dtype=torch.float32)
     return torch.bucketize(as_float_tensor(medv).reshape(-1), boundaries, right=True).to(torch.int64)
 

@@ -71,7 +71,7 @@ def split_indices(
 def as_float_tensor(x: torch.Tensor | np.ndarray | pd.DataFrame | pd.Series) -> torch.Tensor:
     """``x`` as a float32 tensor (a DataFrame or Series becomes its values)."""
     if isinstance(x, (pd.DataFrame, pd.Series)):
-        x = x.to_numpy()
+        x = x.to_numpy(dtype=np.float32, copy=True)  # a copy: pandas 3 hands out read-only arrays
     return torch.as_tensor(x if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float32), dtype=torch.float32)
 
 
@@ -113,7 +113,7 @@ class TabularDataset(Dataset):
     def __init__(self, features: torch.Tensor | np.ndarray | pd.DataFrame, targets: torch.Tensor | np.ndarray):
         self.features = as_float_tensor(features)
         if isinstance(targets, (pd.Series, pd.DataFrame)):
-            targets = targets.to_numpy()
+            targets = targets.to_numpy(copy=True)  # read-only in pandas 3: torch would warn
         self.targets = torch.as_tensor(targets)
         if len(self.features) != len(self.targets):
             raise ValueError(f"features and targets differ in rows: {len(self.features)} != {len(self.targets)}")

@@ -13,11 +13,14 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from torchvision import datasets, transforms
 
 from helpers.data import DATA_DIR_ENV_VAR, resolve_data_dir
+
+if TYPE_CHECKING:
+    from torchvision import datasets
 
 #: The canonical MD5 of each uncompressed file, as published with the dataset.
 MNIST_MD5 = {
@@ -93,6 +96,8 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
         if set_aside:
             kept = f"\nThe damaged copies were kept as: {', '.join(p.name for p in set_aside)}."
             print(f"Set aside damaged MNIST files: {', '.join(p.name for p in set_aside)}")
+        from torchvision import datasets  # imported when needed: torchvision takes seconds to import
+
         try:
             datasets.MNIST(str(root), train=True, download=True)
             datasets.MNIST(str(root), train=False, download=True)
@@ -127,6 +132,8 @@ def load_mnist(
     ``transform`` defaults to ``transforms.ToTensor()`` (as in the course's source):
     each item is then ``(image float32 (1, 28, 28) in [0, 1], label int)``.
     """
+    from torchvision import datasets, transforms  # imported when needed: torchvision takes seconds to import
+
     root = ensure_mnist(data_dir, download=download)
     return datasets.MNIST(
         str(root), train=train, download=False, transform=transform if transform is not None else transforms.ToTensor()

@@ -63,30 +63,6 @@ def plot_history(
     return fig
 
 
-def plot_predictions(
-    actual: torch.Tensor | np.ndarray,
-    predicted: torch.Tensor | np.ndarray,
-    *,
-    title: str = "Predicted versus actual",
-    unit: str = "",
-) -> Figure:
-    """Scatter of predicted against actual values (both (N,) or (N, 1)) with the ideal line y = x."""
-    actual, predicted = _numpy(actual).reshape(-1), _numpy(predicted).reshape(-1)
-    if len(actual) != len(predicted):
-        raise ValueError(f"actual and predicted differ in length: {len(actual)} != {len(predicted)}")
-    fig = NotebookFigure(figsize=(5, 5), layout="constrained")
-    ax = fig.add_subplot()
-    ax.scatter(actual, predicted, s=14, alpha=0.7, label="houses")
-    low, high = float(min(actual.min(), predicted.min())), float(max(actual.max(), predicted.max()))
-    ax.plot([low, high], [low, high], color="black", linewidth=1, label="perfect prediction")
-    suffix = f" ({unit})" if unit else ""
-    ax.set(title=title, xlabel=f"actual{suffix}", ylabel=f"predicted{suffix}")
-    ax.set_aspect("equal")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return fig
-
-
 def plot_confusion_matrix(
     matrix: torch.Tensor | np.ndarray,
     class_names: Sequence[str] | None = None,

@@ -28,11 +28,3 @@ def set_seed(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)
     return generator
-
-
-def seed_worker(worker_id: int) -> None:
-    """``worker_init_fn`` for DataLoaders with ``num_workers > 0``: seeds each worker
-    from the torch seed its parent gave it, so workers do not share NumPy streams."""
-    worker_seed = torch.initial_seed() % 2**32
-    np.random.seed(worker_seed)
-    random.seed(worker_seed)

@@ -38,6 +38,13 @@ def fraction(name: str, value: object) -> float:
     return float(value)
 
 
+def fraction_or_zero(name: str, value: object) -> float:
+    """A number from 0 (included) up to 1 (excluded), e.g. a label-smoothing amount that may be off."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number from 0 up to (not including) 1, got {value!r}")
+    return float(value)
+
+
 def boolean(name: str, value: object) -> bool:
     """``True`` or ``False`` (papermill passes ``-p QUICK True`` as a real bool)."""
     if not isinstance(value, bool):

@@ -1,16 +1,20 @@
-"""Shared fixtures: tiny MNIST idx files made on the fly, a clean environment."""
+"""Shared fixtures: a clean course environment, tiny MNIST idx files made on the fly, a copied course tree."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from helpers import mnist
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_idx_images(path: Path, images: np.ndarray) -> None:
@@ -24,15 +28,31 @@ def write_idx_labels(path: Path, labels: np.ndarray) -> None:
     path.write_bytes(struct.pack(">II", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
 
 
+def gzip_file(src: Path, dst: Path) -> str:
+    """Gzip ``src`` to ``dst``; return the md5 of the .gz."""
+    dst.write_bytes(gzip.compress(src.read_bytes()))
+    return hashlib.md5(dst.read_bytes()).hexdigest()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_cpu_thread():
+    """One torch thread, as the notebooks use: the tests' models are tiny, and threads that wait for
+    each other on a busy 2-core machine made one 15-epoch test take 5 s instead of 0.2 s."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     """Tests start without the course's environment overrides."""
-    for name in ("COURSE_DEVICE", "COURSE_DATA_DIR", "COURSE_PROGRESS"):
+    for name in ("COURSE_DEVICE", "COURSE_DATA_DIR", "COURSE_PROGRESS", "CI"):
         monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
-def tiny_mnist(tmp_path, monkeypatch):
+def tiny_mnist(tmp_path, monkeypatch) -> Path:
     """A data dir holding tiny but well-formed MNIST files (12 train, 6 test images), with the
     expected checksums patched to theirs. Returns the data dir."""
     rng = np.random.default_rng(0)
@@ -47,7 +67,18 @@ def tiny_mnist(tmp_path, monkeypatch):
     return tmp_path
 
 
-def gzip_file(src: Path, dst: Path) -> str:
-    """Gzip ``src`` to ``dst``; return the md5 of the .gz."""
-    dst.write_bytes(gzip.compress(src.read_bytes()))
-    return hashlib.md5(dst.read_bytes()).hexdigest()
+@pytest.fixture
+def copied_course(tmp_path, monkeypatch) -> Path:
+    """The course copied to a plain folder (no editable install): ``data/boston_housing.csv`` and
+    an empty ``notebooks/solutions/``; ``helpers`` pretends to be installed in a site-packages
+    folder elsewhere, so only the working folder can lead to the data. Returns the copy's root."""
+    course = tmp_path / "course"
+    (course / "data").mkdir(parents=True)
+    (course / "notebooks" / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "data" / "boston_housing.csv", course / "data")
+    from helpers import data
+
+    site = tmp_path / "site-packages" / "helpers"
+    site.mkdir(parents=True)
+    monkeypatch.setattr(data, "__file__", str(site / "data.py"))
+    return course

@@ -1,4 +1,6 @@
-"""helpers.checks (the pitfall checks) and helpers.metrics."""
+"""helpers.checks (the first-batch pitfall checks) and helpers.metrics."""
+
+from __future__ import annotations
 
 import warnings
 
@@ -22,72 +24,67 @@ from helpers.metrics import (
     "pred_shape, target_shape, fix",
     [((8, 1), (8,), r"y.view\(-1, 1\)"), ((8,), (8, 1), r"have the model output \(N, 1\)"), ((8, 2), (8, 3), "")],
 )
-def test_elementwise_losses_need_identical_shapes(pred_shape, target_shape, fix):
-    for loss in (nn.MSELoss(), nn.L1Loss(), nn.BCEWithLogitsLoss()):
-        with pytest.raises(ValueError, match="must match exactly") as info:
-            check_shapes(torch.zeros(pred_shape), torch.zeros(target_shape), loss)
-        assert fix == "" or info.match(fix)
+@pytest.mark.parametrize("loss", [nn.MSELoss(), nn.L1Loss(), nn.BCEWithLogitsLoss()], ids=lambda f: type(f).__name__)
+def test_elementwise_losses_refuse_shapes_that_would_broadcast(pred_shape, target_shape, fix, loss):
+    with pytest.raises(ValueError, match="must match exactly") as info:
+        check_shapes(torch.zeros(pred_shape), torch.zeros(target_shape), loss)
+    assert info.match(fix)
 
 
-def test_cross_entropy_shapes_and_dtypes():
-    ce = nn.CrossEntropyLoss()
-    check_shapes(torch.zeros(4, 3), torch.zeros(4, dtype=torch.int64), ce)
-    check_shapes(torch.zeros(4, 3), torch.full((4, 3), 1 / 3), ce)  # probabilities as targets are fine
-    with pytest.raises(ValueError, match=r"y.view\(-1\)"):
-        check_shapes(torch.zeros(4, 3), torch.zeros(4, 1, dtype=torch.int64), ce)
-    with pytest.raises(ValueError, match=r"y.long\(\)"):
-        check_shapes(torch.zeros(4, 3), torch.zeros(4), ce)
-    with pytest.raises(ValueError, match=r"x.view\(x.size\(0\), -1\)"):
-        check_shapes(torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.int64), ce)
-    with pytest.raises(ValueError, match="class indices of shape"):
-        check_shapes(torch.zeros(4, 3), torch.zeros(5, dtype=torch.int64), ce)
+@pytest.mark.parametrize(
+    "pred, target, message",
+    [
+        (torch.zeros(4, 3), torch.zeros(4, 1, dtype=torch.int64), r"y.view\(-1\)"),
+        (torch.zeros(4, 3), torch.zeros(4), r"y.long\(\)"),
+        (torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.int64), r"x.view\(x.size\(0\), -1\)"),
+        (torch.zeros(4, 3), torch.zeros(5, dtype=torch.int64), "class indices of shape"),
+    ],
+)
+def test_cross_entropy_refuses_wrong_shapes_and_dtypes_with_the_fix(pred, target, message):
+    with pytest.raises(ValueError, match=message):
+        check_shapes(pred, target, nn.CrossEntropyLoss())
+
+
+def test_cross_entropy_accepts_class_indices_or_class_probabilities():
+    check_shapes(torch.zeros(4, 3), torch.zeros(4, dtype=torch.int64), nn.CrossEntropyLoss())
+    check_shapes(torch.zeros(4, 3), torch.full((4, 3), 1 / 3), nn.CrossEntropyLoss())
 
 
 def test_softmax_before_cross_entropy_warns():
     model = nn.Sequential(nn.Linear(3, 3), nn.Softmax(dim=1))
+    pred = model(torch.randn(5, 3))
     with pytest.warns(PitfallWarning, match="CrossEntropyLoss applies log-softmax itself"):
-        messages = check_pitfalls(model, torch.randn(5, 3), torch.zeros(5, dtype=torch.int64), nn.CrossEntropyLoss())
+        messages = check_pitfalls(model, pred, torch.zeros(5, dtype=torch.int64), nn.CrossEntropyLoss())
     assert len(messages) == 1
 
 
-def test_functional_softmax_is_caught_from_the_outputs():
-    class Probs(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.linear = nn.Linear(3, 4)
-
-        def forward(self, x):
-            return torch.softmax(self.linear(x), dim=1)
-
+def test_a_functional_softmax_is_caught_from_the_outputs():
+    probabilities = torch.softmax(torch.randn(5, 4), dim=1)
     with pytest.warns(PitfallWarning):
-        check_pitfalls(Probs(), torch.randn(5, 3), torch.zeros(5, dtype=torch.int64), nn.CrossEntropyLoss())
+        check_output_layer(nn.Linear(3, 4), probabilities, nn.CrossEntropyLoss())
 
 
-def test_sigmoid_with_logits_loss_and_bce_out_of_range_warn():
+def test_sigmoid_before_logits_loss_and_bce_outside_0_1_warn():
     with pytest.warns(PitfallWarning, match="applies the sigmoid itself"):
-        check_pitfalls(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), torch.randn(4, 2), torch.zeros(4, 1), nn.BCEWithLogitsLoss())
+        check_output_layer(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), torch.rand(4, 1), nn.BCEWithLogitsLoss())
     with pytest.warns(PitfallWarning, match=r"BCELoss needs probabilities in \[0, 1\]"):
         check_output_layer(nn.Linear(2, 1), torch.tensor([[-2.0], [0.5]]), nn.BCELoss())
 
 
-def test_correct_models_raise_no_warning():
-    cases = [
+@pytest.mark.parametrize(
+    "model, target, loss",
+    [
         (nn.Sequential(nn.Linear(3, 3)), torch.zeros(4, dtype=torch.int64), nn.CrossEntropyLoss()),
         (nn.Sequential(nn.Linear(3, 1), nn.Sigmoid()), torch.zeros(4, 1), nn.BCELoss()),
         (nn.Sequential(nn.Linear(3, 1)), torch.zeros(4, 1), nn.BCEWithLogitsLoss()),
         (nn.Sequential(nn.Linear(3, 1)), torch.zeros(4, 1), nn.MSELoss()),
-    ]
+    ],
+    ids=["logits+CE", "sigmoid+BCE", "logits+BCEWithLogits", "linear+MSE"],
+)
+def test_correct_models_pass_silently(model, target, loss):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for model, y, loss in cases:
-            assert check_pitfalls(model, torch.randn(4, 3), y, loss) == []
-
-
-def test_check_pitfalls_restores_training_mode():
-    model = nn.Sequential(nn.Linear(3, 1))
-    model.train()
-    check_pitfalls(model, torch.randn(2, 3), torch.zeros(2, 1), nn.MSELoss())
-    assert model.training
+        assert check_pitfalls(model, model(torch.randn(4, 3)), target, loss) == []
 
 
 def test_accuracies():
@@ -102,20 +99,19 @@ def test_accuracies():
         multiclass_accuracy(logits, torch.tensor([0, 1, 2]))
 
 
-def test_regression_errors():
-    pred, target = torch.tensor([[1.0], [2.0], [5.0]]), torch.tensor([[1.0], [4.0], [3.0]])
+def test_regression_errors_accept_n_or_n_by_1():
+    pred, target = torch.tensor([[1.0], [2.0], [5.0]]), torch.tensor([1.0, 4.0, 3.0])
     assert rmse(pred, target) == pytest.approx((8 / 3) ** 0.5)
     assert mae(pred, target) == pytest.approx(4 / 3)
 
 
-def test_confusion_matrix_and_precision_recall():
-    predicted = torch.tensor([0, 1, 1, 2, 2, 2])
-    target = torch.tensor([0, 1, 2, 2, 2, 0])
-    cm = confusion_matrix(predicted, target, 3)
-    assert cm.tolist() == [[1, 0, 1], [0, 1, 0], [0, 1, 2]]
-    assert cm.sum().item() == 6
+def test_confusion_matrix_rows_are_true_classes():
+    cm = confusion_matrix(torch.tensor([0, 1, 1, 2, 2, 2]), torch.tensor([0, 1, 2, 2, 2, 0]), 3)
+    assert cm.tolist() == [[1, 0, 1], [0, 1, 0], [0, 1, 2]] and cm.dtype == torch.int64
     with pytest.raises(ValueError, match=r"class indices must be in \[0, 2\]"):
         confusion_matrix(torch.tensor([3]), torch.tensor([0]), 3)
-    p, r = precision_recall(torch.tensor([1, 1, 0, 0]), torch.tensor([1, 0, 1, 0]))
-    assert (p, r) == (0.5, 0.5)
-    assert precision_recall(torch.zeros(3), torch.zeros(3)) == (0.0, 0.0)
+
+
+def test_precision_and_recall_of_class_1():
+    assert precision_recall(torch.tensor([1, 1, 1, 0]), torch.tensor([[1], [0], [1], [1]])) == (2 / 3, 2 / 3)
+    assert precision_recall(torch.zeros(3), torch.zeros(3)) == (0.0, 0.0)  # nothing predicted, nothing to find

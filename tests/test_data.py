@@ -1,212 +1,130 @@
-"""helpers.data: the Boston loader and its checks, splits, scaling, targets, datasets, batches."""
+"""helpers.data: where the data lives, splits, scaling, the table Dataset and in-memory batches."""
 
-import shutil
+from __future__ import annotations
+
+import pickle
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from torch import nn
 
 from helpers import data
-from helpers.data import (
-    BAND_NAMES,
-    FEATURES,
-    Standardizer,
-    TabularDataset,
-    TensorBatches,
-    band_targets,
-    binary_targets,
-    boston_splits,
-    load_boston,
-    regression_targets,
-    split_indices,
-)
-
-BUNDLED = data.repo_root() / "data" / data.BOSTON_FILENAME
+from helpers.data import Standardizer, TabularDataset, TensorBatches, resolve_data_dir, split_indices
 
 
-@pytest.fixture
-def no_bundled_copy(monkeypatch, tmp_path):
-    """Point repo_root() at an empty folder so only the given data dir can serve the file."""
-    fake_root = tmp_path / "fake_repo"
-    (fake_root / "data").mkdir(parents=True)
-    monkeypatch.setattr(data, "repo_root", lambda: fake_root)
-    return fake_root
-
-
-def test_bundled_boston_loads_and_matches_the_published_data():
-    frame = load_boston()
-    assert frame.shape == (506, 14)
-    assert list(frame.columns) == FEATURES + ["MEDV"]
-    assert frame["MEDV"].between(5, 50).all()
-    assert frame.isna().sum().sum() == 0
-
-
-def test_data_dir_resolution_order(monkeypatch, tmp_path):
-    assert data.resolve_data_dir() == data.repo_root() / "data"
+def test_data_dir_argument_wins_then_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "env"))
-    assert data.resolve_data_dir() == tmp_path / "env"
-    assert data.resolve_data_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert resolve_data_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert resolve_data_dir() == tmp_path / "env"
+    assert resolve_data_dir("") == tmp_path / "env"  # papermill -p DATA_DIR "" means "not given"
 
 
-def test_a_data_dir_without_boston_falls_back_to_the_bundled_copy(tmp_path):
-    assert load_boston(tmp_path).equals(load_boston())
+@pytest.mark.parametrize("workdir", [".", "notebooks", "notebooks/solutions"])
+def test_a_copied_course_finds_its_data_from_where_a_notebook_runs(copied_course, monkeypatch, workdir):
+    monkeypatch.chdir(copied_course / workdir)
+    assert resolve_data_dir() == copied_course / "data"
 
 
-def test_crlf_checkout_still_verifies(tmp_path, no_bundled_copy):
-    (tmp_path / data.BOSTON_FILENAME).write_bytes(BUNDLED.read_bytes().replace(b"\n", b"\r\n"))
-    assert load_boston(tmp_path).shape == (506, 14)
+def test_outside_any_course_the_data_dir_is_the_working_folder(copied_course, monkeypatch, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert data.course_data_dir() is None
+    assert resolve_data_dir() == elsewhere / "data"
 
 
-def test_missing_file_says_where_and_how_to_restore(tmp_path, no_bundled_copy):
-    with pytest.raises(FileNotFoundError) as info:
-        load_boston(tmp_path)
-    message = str(info.value)
-    assert str(tmp_path / data.BOSTON_FILENAME) in message
-    assert "git checkout -- data/boston_housing.csv" in message and "COURSE_DATA_DIR" in message
+def test_an_editable_install_leads_to_the_course_data_from_anywhere(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no course here: only the package's own location is left
+    assert resolve_data_dir() == Path(data.__file__).resolve().parent.parent / "data"
+    assert (resolve_data_dir() / "boston_housing.csv").is_file()
 
 
-def test_damaged_file_is_refused_and_left_untouched(tmp_path, no_bundled_copy):
-    damaged = BUNDLED.read_bytes().replace(b"24.0", b"99.0", 1)
-    target = tmp_path / data.BOSTON_FILENAME
-    target.write_bytes(damaged)
-    with pytest.raises(ValueError, match="damaged or modified"):
-        load_boston(tmp_path)
-    assert target.read_bytes() == damaged  # nothing lost
-
-
-def test_without_checksum_the_structure_is_still_checked(tmp_path, no_bundled_copy):
-    target = tmp_path / data.BOSTON_FILENAME
-    frame = pd.read_csv(BUNDLED)
-    frame.drop(columns=["B"]).to_csv(target, index=False)
-    with pytest.raises(ValueError, match="has columns"):
-        load_boston(tmp_path, verify=False)
-    frame.head(100).to_csv(target, index=False)
-    with pytest.raises(ValueError, match="has 100 rows, expected 506"):
-        load_boston(tmp_path, verify=False)
-    target.write_bytes(b"")
-    with pytest.raises(ValueError, match="not a readable CSV"):
-        load_boston(tmp_path, verify=False)
-
-
-def test_split_is_seeded_disjoint_and_test_set_independent_of_validation():
+def test_split_is_seeded_disjoint_and_the_test_rows_do_not_depend_on_validation():
     train, val, test = split_indices(506, test_fraction=0.2, val_fraction=0.2, seed=3)
     assert (len(train), len(val), len(test)) == (324, 81, 101)
     assert len(set(train) | set(val) | set(test)) == 506
-    _, _, test_again = split_indices(506, test_fraction=0.2, val_fraction=0.0, seed=3)
-    assert np.array_equal(test, test_again)
-    assert not np.array_equal(test, split_indices(506, seed=4)[2])
+    assert np.array_equal(test, split_indices(506, test_fraction=0.2, seed=3)[2])
+    assert np.array_equal(train, split_indices(506, test_fraction=0.2, val_fraction=0.2, seed=3)[0])
+    assert not np.array_equal(test, split_indices(506, test_fraction=0.2, seed=4)[2])
 
 
-@pytest.mark.parametrize("kwargs", [{"test_fraction": 0}, {"test_fraction": 1.0}, {"val_fraction": -0.1}, {"val_fraction": 1}])
-def test_split_rejects_bad_fractions(kwargs):
-    with pytest.raises(ValueError):
-        split_indices(100, **kwargs)
+@pytest.mark.parametrize(
+    "n, kwargs",
+    [(100, {"test_fraction": 0}), (100, {"test_fraction": 1.0}), (100, {"val_fraction": -0.1}),
+     (100, {"val_fraction": 1}), (2, {"test_fraction": 0.5, "val_fraction": 0.9})],
+)
+def test_split_refuses_bad_fractions_and_too_few_rows(n, kwargs):
+    with pytest.raises(ValueError, match="fraction"):
+        split_indices(n, **kwargs)
 
 
-def test_split_rejects_too_few_rows():
-    with pytest.raises(ValueError, match="cannot be split"):
-        split_indices(2, test_fraction=0.5, val_fraction=0.9)
-
-
-def test_standardizer_uses_training_statistics_only():
-    train = torch.tensor([[0.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
+def test_standardizer_uses_the_training_rows_only():
+    train = pd.DataFrame({"a": [0.0, 2.0, 4.0], "b": [5.0, 5.0, 5.0]})
     scaler = Standardizer.fit(train)
-    assert torch.allclose(scaler.transform(train).mean(dim=0), torch.zeros(2), atol=1e-6)
-    assert torch.equal(scaler.std[1], torch.tensor(1.0))  # constant column: no division by zero
-    test = torch.tensor([[10.0, 5.0]])
-    assert torch.allclose(scaler.transform(test), torch.tensor([[(10 - 2) / scaler.std[0].item(), 0.0]]))
-    with pytest.raises(ValueError, match=r"expected shape \(N, 2\)"):
-        scaler.transform(torch.zeros(3, 3))
+    scaled = scaler.transform(train)
+    assert scaled.dtype == torch.float32
+    assert torch.allclose(scaled.mean(dim=0), torch.zeros(2), atol=1e-6)
+    assert scaler.std[1].item() == 1.0  # a constant column: no division by zero
+    assert torch.allclose(scaler.transform(np.array([[10.0, 5.0]])), torch.tensor([[(10 - 2) / scaler.std[0], 0.0]]))
+
+
+@pytest.mark.parametrize("rows", [torch.zeros(1, 2), torch.zeros(4)])
+def test_standardizer_needs_a_table_of_at_least_two_rows(rows):
     with pytest.raises(ValueError, match="at least 2 rows"):
-        Standardizer.fit(torch.zeros(1, 2))
+        Standardizer.fit(rows)
 
 
-def test_targets_have_the_shapes_the_losses_need():
-    medv = pd.Series([10.0, 20.0, 30.0, 40.0])
-    reg = regression_targets(medv)
-    assert reg.shape == (4, 1) and reg.dtype == torch.float32
-    binary = binary_targets(medv, threshold=20.0)
-    assert binary.shape == (4, 1) and binary.dtype == torch.float32
-    assert binary.reshape(-1).tolist() == [0.0, 0.0, 1.0, 1.0]
-    bands = band_targets(medv, (15.0, 35.0))
-    assert bands.shape == (4,) and bands.dtype == torch.int64
-    assert bands.tolist() == [0, 1, 1, 2]
+def test_standardizer_refuses_another_number_of_features():
+    with pytest.raises(ValueError, match=r"expected shape \(N, 2\)"):
+        Standardizer.fit(torch.zeros(3, 2)).transform(torch.zeros(3, 3))
 
 
-def test_mse_with_n_shaped_targets_is_the_bug_the_shape_prevents():
-    pred = torch.tensor([[1.0], [2.0], [3.0]])
-    right = regression_targets(np.array([1.0, 2.0, 3.0]))
-    assert nn.MSELoss()(pred, right).item() == 0.0
-    with pytest.warns(UserWarning, match="different to the input size"):
-        wrong = nn.MSELoss()(pred, right.reshape(-1))
-    assert wrong.item() > 0  # (N, N) broadcast: every prediction against every target
-
-
-@pytest.mark.parametrize("task", ["regression", "binary", "bands"])
-def test_boston_splits_fit_everything_on_training_rows(task):
-    s = boston_splits(task, val_fraction=0.2, seed=0)
-    assert s.sizes() == {"train": 324, "val": 81, "test": 101}
-    assert s.X_train.shape == (324, 13) and s.X_train.dtype == torch.float32
-    assert torch.allclose(s.X_train.mean(dim=0), torch.zeros(13), atol=1e-4)
-    assert not torch.allclose(s.X_test.mean(dim=0), torch.zeros(13), atol=1e-3)
-    frame = load_boston()
-    train_idx, _, _ = split_indices(506, val_fraction=0.2, seed=0)
-    train_medv = frame["MEDV"].to_numpy()[train_idx]
-    if task == "regression":
-        assert s.y_train.shape == (324, 1) and s.cut_points == ()
-        assert torch.allclose(s.y_train.reshape(-1), torch.tensor(train_medv, dtype=torch.float32))
-    elif task == "binary":
-        assert s.cut_points == (float(np.median(train_medv)),)
-        assert s.y_test.shape == (101, 1) and s.y_test.dtype == torch.float32
-    else:
-        assert len(s.cut_points) == 2 and s.y_val.dtype == torch.int64
-        counts = torch.bincount(s.y_train, minlength=len(BAND_NAMES))
-        assert counts.min() >= 100  # tertiles: roughly a third each
-
-
-def test_boston_splits_raw_features_and_bad_task():
-    raw = boston_splits("regression", standardize=False)
-    assert raw.standardizer is None and raw.X_train[:, FEATURES.index("TAX")].min() > 100
-    with pytest.raises(ValueError, match="task must be"):
-        boston_splits("clustering")
-
-
-def test_tabular_dataset_rows_and_length_check():
-    ds = TabularDataset(pd.DataFrame({"a": [1, 2], "b": [3, 4]}), pd.Series([0, 1]))
-    assert len(ds) == 2
+def test_tabular_dataset_rows_from_pandas_and_its_length_check():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas 3's read-only arrays made torch warn in the notebook
+        ds = TabularDataset(pd.DataFrame({"a": [1, 2], "b": [3, 4]}, dtype="float32"), pd.Series([0, 1]))
     x, y = ds[1]
-    assert x.tolist() == [2.0, 4.0] and y.item() == 1
-    with pytest.raises(ValueError, match="same number of rows"):
+    assert len(ds) == 2 and x.tolist() == [2.0, 4.0] and x.dtype == torch.float32 and y.item() == 1
+    with pytest.raises(ValueError, match="differ in rows"):
         TabularDataset(torch.zeros(3, 2), torch.zeros(2))
 
 
-def test_tabular_dataset_works_with_worker_processes():
-    ds = TabularDataset(torch.arange(20.0).reshape(10, 2), torch.arange(10))
-    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=1, multiprocessing_context="spawn")
-    assert torch.cat([y for _, y in loader]).tolist() == list(range(10))
+def test_tabular_dataset_pickles_for_worker_processes():
+    ds = TabularDataset(torch.arange(6.0).reshape(3, 2), torch.arange(3))
+    copy = pickle.loads(pickle.dumps(ds))  # what DataLoader(num_workers > 0) does under spawn
+    assert type(copy) is TabularDataset and torch.equal(copy[2][0], ds[2][0])
 
 
-def test_tensor_batches_cover_everything_and_reshuffle_each_epoch():
+def test_tensor_batches_cover_every_row_once_and_reshuffle_each_pass():
     x, y = torch.arange(10.0).reshape(10, 1), torch.arange(10)
     batches = TensorBatches(x, y, batch_size=4, seed=1)
-    assert len(batches) == 3 and batches.num_samples == 10
     first = [yb.tolist() for _, yb in batches]
     second = [yb.tolist() for _, yb in batches]
-    assert sorted(sum(first, [])) == list(range(10)) and [len(b) for b in first] == [4, 4, 2]
-    assert first != second
-    assert first == [yb.tolist() for _, yb in TensorBatches(x, y, batch_size=4, seed=1)]
-    ordered = TensorBatches(x, y, batch_size=4, shuffle=False, drop_last=True)
-    assert len(ordered) == 2 and [yb.tolist() for _, yb in ordered] == [[0, 1, 2, 3], [4, 5, 6, 7]]
-    for xb, yb in TensorBatches(x, y, batch_size=3, seed=2):
+    assert len(batches) == 3 and [len(b) for b in first] == [4, 4, 2]
+    assert sorted(sum(first, [])) == list(range(10)) and first != second
+    assert first == [yb.tolist() for _, yb in TensorBatches(x, y, batch_size=4, seed=1)]  # same seed, same order
+    for xb, yb in batches:
         assert torch.equal(xb.reshape(-1).long(), yb)  # rows stay paired
 
 
-def test_tensor_batches_reject_bad_input():
-    with pytest.raises(ValueError, match="same number of rows"):
-        TensorBatches(torch.zeros(3), torch.zeros(2), 2)
-    with pytest.raises(ValueError, match="batch_size"):
-        TensorBatches(torch.zeros(3), torch.zeros(3), 0)
-    with pytest.raises(ValueError, match="same device"):
-        TensorBatches(torch.zeros(3), torch.zeros(3, device="meta"), 2)
+def test_tensor_batches_in_order_without_shuffle():
+    x, y = torch.arange(5.0).reshape(5, 1), torch.arange(5)
+    assert [yb.tolist() for _, yb in TensorBatches(x, y, 2, shuffle=False)] == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.parametrize(
+    "x, y, batch_size, message",
+    [
+        (torch.zeros(3), torch.zeros(2), 2, "same number of rows"),
+        (torch.zeros(3), torch.zeros(3, device="meta"), 2, "same device"),
+        (torch.zeros(3), torch.zeros(3), 0, "batch_size must be an integer >= 1"),
+        (torch.zeros(3), torch.zeros(3), True, "batch_size must be an integer >= 1"),
+        (torch.zeros(3), torch.zeros(3), 2.0, "batch_size must be an integer >= 1"),
+    ],
+)
+def test_tensor_batches_refuse_bad_input(x, y, batch_size, message):
+    with pytest.raises(ValueError, match=message):
+        TensorBatches(x, y, batch_size)

@@ -1,50 +1,62 @@
-"""helpers.training: fit, evaluate, predict on small problems the tests make."""
+"""helpers.training: train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode, model_device."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
-from helpers import TensorBatches, evaluate, fit, predict, set_seed
-from helpers.metrics import binary_accuracy_logits, multiclass_accuracy
+from helpers.checks import PitfallWarning
+from helpers.data import TabularDataset, TensorBatches
+from helpers.metrics import multiclass_accuracy
+from helpers.seed import set_seed
+from helpers.training import best_epoch, eval_mode, evaluate, fit, model_device, predict, train_one_epoch
 
 
-def linear_problem(n: int = 200, seed: int = 0):
+def linear_problem(n: int = 200, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs (n, 4) and exact linear targets (n, 1)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 4, generator=g)
-    y = x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]]) + 0.1
-    return x, y
+    return x, x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]]) + 0.1
 
 
-def test_fit_learns_and_returns_a_complete_history():
+def zero_linear(features: int = 1) -> nn.Linear:
+    model = nn.Linear(features, 1)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.zero_()
+    return model
+
+
+class Spy(nn.Module):
+    """A linear layer that records, for each forward pass, (training, grad enabled, inference mode)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+        self.seen: list[tuple[bool, bool, bool]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append((self.training, torch.is_grad_enabled(), torch.is_inference_mode_enabled()))
+        return self.linear(x)
+
+
+def test_fit_learns_and_returns_one_row_per_epoch():
     set_seed(0)
     x, y = linear_problem()
     model = nn.Linear(4, 1)
     history = fit(
-        model, TensorBatches(x[:150], y[:150], 16), nn.MSELoss(), torch.optim.Adam(model.parameters(), 0.05),
-        epochs=30, val_data=TensorBatches(x[150:], y[150:], 64, shuffle=False), progress=False,
+        model, TensorBatches(x[:150], y[:150], 30), nn.MSELoss(), torch.optim.Adam(model.parameters(), 0.1),
+        epochs=20, val_data=TensorBatches(x[150:], y[150:], 64, shuffle=False), progress=False,
     )
-    assert list(history.columns) == ["epoch", "train_loss", "val_loss", "lr", "seconds"]
-    assert history["epoch"].tolist() == list(range(1, 31))
+    assert list(history.columns) == ["epoch", "train_loss", "val_loss", "seconds"]
+    assert history["epoch"].tolist() == list(range(1, 21))
     assert history["val_loss"].iloc[-1] < 0.01 < history["val_loss"].iloc[0]
     assert (history["seconds"] > 0).all()
 
 
-def test_losses_and_metrics_are_weighted_by_sample_count():
-    # 5 samples in batches of 2, 2, 1: a plain mean of batch means would weight the last one double.
-    x = torch.zeros(5, 1)
-    y = torch.tensor([[0.0], [0.0], [0.0], [0.0], [10.0]])
-    model = nn.Linear(1, 1)
-    with torch.no_grad():
-        model.weight.zero_()
-        model.bias.zero_()
-    scores = evaluate(model, TensorBatches(x, y, 2, shuffle=False), nn.MSELoss(), {"mean_y": lambda p, t: t.mean().item()})
-    assert scores["loss"] == pytest.approx(100 / 5)
-    assert scores["mean_y"] == pytest.approx(2.0)
-
-
-def test_metrics_columns_for_train_and_validation():
+def test_metrics_get_train_and_val_columns():
     set_seed(1)
     x = torch.randn(120, 2)
     y = (x[:, 0] > 0).long()
@@ -53,66 +65,102 @@ def test_metrics_columns_for_train_and_validation():
         model, TensorBatches(x, y, 32), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), 0.05),
         epochs=15, val_data=TensorBatches(x, y, 64), metrics={"acc": multiclass_accuracy}, progress=False,
     )
-    assert {"train_acc", "val_acc"} <= set(history.columns)
+    assert list(history.columns) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
     assert history["val_acc"].iloc[-1] > 0.9
 
 
-def test_modes_are_used_and_restored():
-    seen = []
+def test_train_one_epoch_steps_once_per_batch_and_weights_by_sample_count():
+    # 5 samples in batches of 2, 2, 1 and lr 0: the loss is the mean over samples, not over batches.
+    x, y = torch.zeros(5, 1), torch.tensor([[0.0], [0.0], [0.0], [0.0], [10.0]])
+    model = zero_linear()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+    scores = train_one_epoch(model, TensorBatches(x, y, 2, shuffle=False), nn.MSELoss(), optimizer,
+                             {"mean_y": lambda p, t: t.mean().item()}, scheduler=scheduler)
+    assert scores == pytest.approx({"loss": 100 / 5, "mean_y": 2.0})
+    assert scheduler.last_epoch == 3 and model.training
 
-    class Spy(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.linear = nn.Linear(1, 1)
 
-        def forward(self, x):
-            seen.append((self.training, torch.is_grad_enabled(), torch.is_inference_mode_enabled()))
-            return self.linear(x)
+def test_evaluate_weights_by_sample_count_and_needs_no_loss():
+    x, y = torch.zeros(5, 1), torch.tensor([[0.0], [0.0], [0.0], [0.0], [10.0]])
+    data = TensorBatches(x, y, 2, shuffle=False)
+    assert evaluate(zero_linear(), data, nn.MSELoss()) == pytest.approx({"loss": 20.0})
+    mean_y = {"mean_y": lambda p, t: t.mean().item()}
+    assert evaluate(zero_linear(), data, metrics=mean_y) == pytest.approx({"mean_y": 2.0})
 
+
+def test_each_step_runs_in_the_right_mode():
     model = Spy()
     data = TensorBatches(torch.ones(4, 1), torch.ones(4, 1), 4)
     fit(model, data, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), epochs=1, val_data=data, progress=False)
-    check, train, val = seen
-    assert check == (False, False, False)  # pitfall check: eval mode, no gradients
+    check, train, val = model.seen
+    assert check == (False, False, True)  # the first-batch check: eval mode, no gradients
     assert train == (True, True, False)
-    assert val == (False, False, True)  # evaluation under inference_mode
-    model.train()
-    predict(model, torch.ones(3, 1))
-    assert seen[-1] == (False, False, True) and model.training  # mode restored
+    assert val == (False, False, True)
 
 
-def test_scheduler_steps_per_batch_or_per_epoch():
-    x, y = linear_problem(40)
-    for interval, expected_steps in (("batch", 4 * 3), ("epoch", 3)):
-        model = nn.Linear(4, 1)
-        opt = torch.optim.SGD(model.parameters(), lr=1.0)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5**step)
-        history = fit(model, TensorBatches(x, y, 10), nn.MSELoss(), opt, epochs=3, scheduler=sched,
-                      scheduler_interval=interval, progress=False)
-        assert sched.last_epoch == expected_steps
-        assert opt.param_groups[0]["lr"] == pytest.approx(0.5**expected_steps)
-        assert history["lr"].is_monotonic_decreasing
+@pytest.mark.parametrize("start_in_train_mode", [True, False])
+def test_eval_mode_restores_the_mode_even_after_an_error(start_in_train_mode):
+    model = Spy().train(start_in_train_mode)
+    with pytest.raises(RuntimeError), eval_mode(model):
+        model(torch.ones(1, 1))
+        raise RuntimeError("inside the block")
+    assert model.seen == [(False, False, True)]
+    assert model.training is start_in_train_mode
 
 
-def test_divergence_names_the_epoch_and_suggests_a_lower_learning_rate():
+def test_predict_keeps_order_returns_cpu_outputs_and_restores_the_mode():
+    model = Spy()
+    x = torch.randn(7, 1)
+    expected = model.linear(x).detach()
+    out = predict(model, x, batch_size=3)
+    assert out.device.type == "cpu" and torch.allclose(out, expected)
+    assert len(model.seen) == 3 and model.training
+
+
+def test_model_device():
+    assert model_device(nn.Linear(1, 1)) == torch.device("cpu")
+    assert model_device(nn.ReLU()) == torch.device("cpu")  # no parameters
+    assert model_device(nn.Linear(1, 1, device="meta")).type == "meta"
+
+
+def test_fit_refuses_n_shaped_targets_before_any_step():
+    model = nn.Linear(3, 1)
+    before = model.weight.detach().clone()
+    data = TensorBatches(torch.randn(8, 3), torch.randn(8), 4)  # targets (N,) against predictions (N, 1)
+    with pytest.raises(ValueError, match=r"y.view\(-1, 1\)"):
+        fit(model, data, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), epochs=1, progress=False)
+    assert torch.equal(model.weight, before)
+
+
+def test_fit_warns_once_about_a_softmax_before_cross_entropy():
+    x, y = torch.randn(16, 3), torch.randint(0, 3, (16,))
+    model = nn.Sequential(nn.Linear(3, 3), nn.Softmax(dim=1))
+    with pytest.warns(PitfallWarning, match="CrossEntropyLoss applies log-softmax itself") as caught:
+        fit(model, TensorBatches(x, y, 8), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), 0.1),
+            epochs=3, progress=False)
+    assert len([w for w in caught if w.category is PitfallWarning]) == 1
+
+
+def test_fit_stops_on_a_nan_loss_naming_the_epoch():
     x, y = linear_problem()
     model = nn.Linear(4, 1)
-    with pytest.raises(FloatingPointError, match=r"became (inf|nan) in epoch [1-5]: training diverged.*lower learning rate"):
+    with pytest.raises(FloatingPointError, match=r"became (inf|nan) in epoch [1-5]: training diverged.*smaller"):
         fit(model, TensorBatches(x * 1e3, y, 200), nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=1e6),
-            epochs=5, progress=False, check=False)
+            epochs=5, progress=False)
 
 
-def test_keyboard_interrupt_returns_partial_history_and_keeps_weights(capsys):
+def test_the_stop_button_keeps_the_weights_and_returns_the_finished_epochs(capsys):
     x, y = linear_problem(40)
     model = nn.Linear(4, 1)
-    batches_seen = 0
 
     class StopInEpochThree(TensorBatches):
+        batches_seen = 0
+
         def __iter__(self):
-            nonlocal batches_seen
             for batch in super().__iter__():
-                batches_seen += 1
-                if batches_seen > 2 * len(self):
+                self.batches_seen += 1
+                if self.batches_seen > 2 * len(self):
                     raise KeyboardInterrupt
                 yield batch
 
@@ -121,61 +169,66 @@ def test_keyboard_interrupt_returns_partial_history_and_keeps_weights(capsys):
                   epochs=10, progress=False)
     assert history["epoch"].tolist() == [1, 2]
     assert not torch.equal(model.weight, before)
-    assert "interrupted during epoch 3" in capsys.readouterr().out
+    assert "stopped during epoch 3" in capsys.readouterr().out
 
 
-def test_bad_arguments_and_empty_data():
+def test_restore_best_ends_with_the_weights_of_the_best_epoch():
+    # Trained towards y = 2x from w = 0, validated on y = x: the validation loss falls, then rises.
+    x = torch.linspace(-1, 1, 32).reshape(-1, 1)
+    model = zero_linear()
+    history = fit(model, TensorBatches(x, 2 * x, 32), nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.3),
+                  epochs=12, val_data=TensorBatches(x, x, 32), restore_best=True, progress=False)
+    best = best_epoch(history)
+    assert 1 < best < 12
+    assert evaluate(model, TensorBatches(x, x, 32), nn.MSELoss())["loss"] == pytest.approx(history["val_loss"].min())
+
+
+def test_restore_best_needs_validation_data():
+    model = nn.Linear(1, 1)
+    data = TensorBatches(torch.ones(2, 1), torch.ones(2, 1), 2)
+    with pytest.raises(ValueError, match="restore_best=True needs val_data"):
+        fit(model, data, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), epochs=1, restore_best=True)
+
+
+def test_best_epoch_is_the_lowest_validation_loss_ties_to_the_earlier():
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "val_loss": [3.0, 1.0, 1.0, 2.0], "val_acc": [0.1, 0.5, 0.9, 0.2]})
+    assert best_epoch(history) == 2
+    assert best_epoch(history.assign(val_loss=[-x for x in history["val_acc"]])) == 3
+    with pytest.raises(ValueError, match="train with val_data"):
+        best_epoch(history.drop(columns="val_loss"))
+
+
+@pytest.mark.parametrize("epochs", [0, 1.5, True])
+def test_fit_refuses_a_bad_number_of_epochs(epochs):
+    model = nn.Linear(1, 1)
+    data = TensorBatches(torch.ones(2, 1), torch.ones(2, 1), 2)
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        fit(model, data, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), epochs=epochs)
+
+
+def test_empty_data_is_refused_everywhere():
     model = nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), 0.1)
-    data = TensorBatches(torch.ones(2, 1), torch.ones(2, 1), 2)
-    for epochs in (0, 1.5, True):
-        with pytest.raises(ValueError, match="epochs must be a positive integer"):
-            fit(model, data, nn.MSELoss(), opt, epochs=epochs)
-    with pytest.raises(ValueError, match="scheduler_interval"):
-        fit(model, data, nn.MSELoss(), opt, epochs=1, scheduler_interval="step")
     empty = TensorBatches(torch.ones(0, 1), torch.ones(0, 1), 2)
     with pytest.raises(ValueError, match="training data is empty"):
-        fit(model, empty, nn.MSELoss(), opt, epochs=1)
+        fit(model, empty, nn.MSELoss(), opt, epochs=1, progress=False)
     with pytest.raises(ValueError, match="data is empty"):
         evaluate(model, empty, nn.MSELoss())
-    with pytest.raises(ValueError, match="no data"):
+    with pytest.raises(ValueError, match="no inputs"):
         predict(model, torch.ones(0, 1))
 
 
-def test_fit_raises_on_broadcasting_shapes_before_training():
-    model = nn.Linear(3, 1)
-    before = model.weight.detach().clone()
-    data = TensorBatches(torch.randn(8, 3), torch.randn(8), 4)  # targets (N,) against predictions (N, 1)
-    with pytest.raises(ValueError, match=r"y.view\(-1, 1\)"):
-        fit(model, data, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), epochs=1, progress=False)
-    assert torch.equal(model.weight, before)  # nothing was trained
-
-
-def test_predict_keeps_order_for_tensors_and_batches_and_logs(capsys):
-    model = nn.Linear(2, 1)
-    x = torch.randn(7, 2)
-    expected = model(x).detach()
-    assert torch.allclose(predict(model, x, batch_size=3), expected)
-    assert torch.allclose(predict(model, TensorBatches(x, torch.zeros(7), 2, shuffle=False)), expected)
-    fit(model, TensorBatches(x, torch.zeros(7, 1), 7), nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.01),
-        epochs=4, log_every=2, progress=False, metrics={"acc": binary_accuracy_logits})
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[:2] for line in lines] == [["epoch", "2"], ["epoch", "4"]]
-
-
-def test_fit_sees_the_same_batches_as_a_hand_written_loop_with_the_same_seed():
+def test_fit_on_a_dataloader_sees_the_batches_of_a_hand_written_loop_with_the_same_seed():
     x = torch.arange(12.0).reshape(12, 1)
-    seen = []
+    seen: list[list[float]] = []
 
     class Record(nn.Linear):
-        def forward(self, inputs):
+        def forward(self, inputs: torch.Tensor) -> torch.Tensor:
             if self.training:
                 seen.append(inputs.reshape(-1).tolist())
             return super().forward(inputs)
 
-    from helpers import TabularDataset
-
-    def loader():
+    def loader() -> torch.utils.data.DataLoader:
         return torch.utils.data.DataLoader(TabularDataset(x, x), batch_size=4, shuffle=True, generator=set_seed(5))
 
     model = Record(1, 1)
@@ -183,15 +236,4 @@ def test_fit_sees_the_same_batches_as_a_hand_written_loop_with_the_same_seed():
     by_fit, seen[:] = list(seen), []
     for xb, _ in loader():
         model(xb)
-    assert by_fit == seen
-
-
-def test_fit_accepts_a_dataloader_and_moves_the_model_to_the_device():
-    from helpers import TabularDataset
-
-    x, y = linear_problem(32)
-    loader = torch.utils.data.DataLoader(TabularDataset(x, y), batch_size=8, shuffle=True)
-    model = nn.Linear(4, 1)
-    history = fit(model, loader, nn.MSELoss(), torch.optim.Adam(model.parameters(), 0.01), epochs=2,
-                  device=torch.device("cpu"), progress=False)
-    assert len(history) == 2 and next(model.parameters()).device.type == "cpu"
+    assert by_fit == seen and len(seen) == 3

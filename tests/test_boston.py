@@ -1,0 +1,132 @@
+"""helpers.boston: the bundled table, its checks, and the three tasks built from the training rows."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from helpers import boston
+from helpers.boston import (
+    BAND_NAMES,
+    FEATURES,
+    band_targets,
+    binary_targets,
+    boston_splits,
+    load_boston,
+    regression_targets,
+)
+from helpers.data import split_indices
+from tests.conftest import ROOT
+
+BUNDLED = ROOT / "data" / boston.BOSTON_FILENAME
+
+
+@pytest.fixture
+def no_bundled_copy(monkeypatch):
+    """Only the data dir given to load_boston can serve the file."""
+    monkeypatch.setattr(boston, "course_data_dir", lambda: None)
+
+
+def test_the_bundled_table_loads_verified():
+    frame = load_boston()
+    assert frame.shape == (506, 14) and list(frame.columns) == FEATURES + ["MEDV"]
+    assert frame["MEDV"].between(5, 50).all() and not frame.isna().any().any()
+
+
+def test_a_data_dir_without_the_file_falls_back_to_the_bundled_copy(tmp_path):
+    assert load_boston(tmp_path).equals(load_boston())
+
+
+def test_a_copied_course_loads_its_own_copy(copied_course, monkeypatch):
+    monkeypatch.chdir(copied_course / "notebooks")
+    assert len(load_boston()) == 506
+
+
+def test_a_windows_checkout_with_crlf_line_endings_still_verifies(tmp_path, no_bundled_copy):
+    (tmp_path / boston.BOSTON_FILENAME).write_bytes(BUNDLED.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_boston(tmp_path).shape == (506, 14)
+
+
+def test_a_missing_file_says_where_it_looked_and_how_to_restore_it(tmp_path, no_bundled_copy):
+    with pytest.raises(FileNotFoundError) as info:
+        load_boston(tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / boston.BOSTON_FILENAME) in message
+    assert "git checkout -- data/boston_housing.csv" in message and "COURSE_DATA_DIR" in message
+
+
+def test_a_damaged_file_is_refused_and_left_untouched(tmp_path, no_bundled_copy):
+    damaged = BUNDLED.read_bytes().replace(b"24.0", b"99.0", 1)
+    target = tmp_path / boston.BOSTON_FILENAME
+    target.write_bytes(damaged)
+    with pytest.raises(ValueError, match="damaged or modified.*git checkout"):
+        load_boston(tmp_path)
+    assert target.read_bytes() == damaged
+
+
+def test_a_file_of_the_wrong_shape_is_refused_even_with_a_matching_checksum(tmp_path, no_bundled_copy, monkeypatch):
+    target = tmp_path / boston.BOSTON_FILENAME
+    pd.read_csv(BUNDLED).head(100).to_csv(target, index=False)
+    monkeypatch.setattr(boston, "BOSTON_SHA256", hashlib.sha256(target.read_bytes()).hexdigest())
+    with pytest.raises(ValueError, match="is not the 506-row Boston table"):
+        load_boston(tmp_path)
+
+
+def test_targets_have_the_shapes_and_dtypes_the_losses_need():
+    medv = pd.Series([10.0, 20.0, 30.0, 40.0])
+    reg = regression_targets(medv)
+    assert reg.shape == (4, 1) and reg.dtype == torch.float32
+    binary = binary_targets(medv, threshold=20.0)
+    assert binary.shape == (4, 1) and binary.dtype == torch.float32 and binary.reshape(-1).tolist() == [0, 0, 1, 1]
+    bands = band_targets(medv, (35.0, 15.0))  # edges in any order
+    assert bands.shape == (4,) and bands.dtype == torch.int64 and bands.tolist() == [0, 1, 1, 2]
+    assert band_targets(torch.tensor([15.0, 35.0]), (15.0, 35.0)).tolist() == [1, 2]  # an edge opens the higher band
+
+
+def test_regression_targets_avoid_the_broadcasting_bug_of_n_shaped_targets():
+    pred = torch.tensor([[1.0], [2.0], [3.0]])
+    right = regression_targets(np.array([1.0, 2.0, 3.0]))
+    assert nn.MSELoss()(pred, right).item() == 0.0
+    with pytest.warns(UserWarning, match="different to the input size"):
+        broadcast = nn.MSELoss()(pred, right.reshape(-1))  # (N, N): every prediction against every target
+    assert broadcast.item() > 0
+
+
+@pytest.mark.parametrize("task", ["regression", "binary", "bands"])
+def test_every_task_is_built_from_the_training_rows_alone(task):
+    s = boston_splits(task, val_fraction=0.2, seed=0)
+    assert [len(s.X_train), len(s.X_val), len(s.X_test)] == [324, 81, 101]
+    assert s.X_train.shape[1] == 13 and s.X_train.dtype == torch.float32
+    assert torch.allclose(s.X_train.mean(dim=0), torch.zeros(13), atol=1e-4)  # scaled on training rows
+    assert not torch.allclose(s.X_test.mean(dim=0), torch.zeros(13), atol=1e-3)
+    train_idx, _, test_idx = split_indices(506, val_fraction=0.2, seed=0)
+    medv = load_boston()["MEDV"].to_numpy()
+    train_medv, test_medv = medv[train_idx], medv[test_idx]
+    if task == "regression":
+        assert s.cut_points == () and s.y_test.shape == (101, 1)
+        assert torch.allclose(s.y_train.reshape(-1), torch.tensor(train_medv, dtype=torch.float32))
+    elif task == "binary":
+        assert s.cut_points == (float(np.median(train_medv)),)
+        assert s.y_test.dtype == torch.float32 and s.y_test.shape == (101, 1)
+        assert s.y_test.reshape(-1).tolist() == [float(v > s.cut_points[0]) for v in test_medv]
+    else:
+        assert s.cut_points == tuple(np.quantile(train_medv, [1 / 3, 2 / 3]))
+        assert s.y_val.dtype == torch.int64 and s.y_val.shape == (81,)
+        counts = torch.bincount(s.y_train, minlength=len(BAND_NAMES))
+        assert counts.min() >= 100  # tertiles: about a third of the training rows each
+
+
+def test_the_seed_moves_the_split_and_raw_features_stay_unscaled():
+    raw = boston_splits("regression", seed=1, standardize=False)
+    assert raw.standardizer is None and raw.X_train[:, FEATURES.index("TAX")].min() > 100
+    assert not torch.equal(raw.y_test, boston_splits("regression", seed=2, standardize=False).y_test)
+
+
+def test_an_unknown_task_is_refused():
+    with pytest.raises(ValueError, match="task must be"):
+        boston_splits("clustering")
