@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check helpers instructor tests notebooks
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
+	$(PY) -m pytest tests -q -m "not browser" --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 nbval: $(STAMP)
 	COURSE_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
@@ -49,6 +49,7 @@ bench: $(STAMP)
 
 e2e: $(STAMP)
 	$(PY) -m instructor.e2e $(ARGS)
+	$(PY) -m pytest tests/test_e2e.py -q -p no:cacheprovider
 
 clean:
 	rm -rf build .pytest_cache .coverage
