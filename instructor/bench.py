@@ -43,6 +43,7 @@ from torch.utils.data import DataLoader, Subset
 
 from helpers.data import TensorBatches
 from helpers.device import get_device
+from helpers.exercises.lesson04 import MNIST_Classifier  # the source's model, defined once for the course
 from helpers.metrics import multiclass_accuracy
 from helpers.mnist import load_mnist, mnist_tensors
 from helpers.seed import set_seed
@@ -58,22 +59,6 @@ TARGET_ACCURACY = 0.98
 #: The two recipes; --quick keeps them and shrinks the data and the epochs.
 SOURCE = {"batch_size": 64, "lr": 1e-3, "epochs": 8}
 INMEMORY = {"batch_size": 256, "max_lr": 1e-2, "epochs": 5}
-
-
-class MNIST_Classifier(nn.Module):  # noqa: N801 - the source's name, kept on purpose
-    """The course source's MLP: images (N, 1, 28, 28) -> 784 -> 128 -> 64 -> 10 logits (N, 10)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(28 * 28, 128)
-        self.fc2 = nn.Linear(128, 64)
-        self.output = nn.Linear(64, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.view(x.size(0), -1)
-        x = torch.relu(self.fc1(x))
-        x = torch.relu(self.fc2(x))
-        return self.output(x)
 
 
 def cpu_name() -> str:

@@ -3,20 +3,11 @@ attempted, and answers a typical mistake with its targeted hint."""
 
 from __future__ import annotations
 
-import pytest
 import torch
 from torch import nn
 
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson02 as check
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def untouched(*args: object) -> torch.Tensor:

@@ -39,14 +39,6 @@ def buggy_model() -> nn.Module:
     return nn.Sequential(fixed_model(), nn.Softmax(dim=1))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One CPU thread, as setup_notebook sets in the notebook: the checkers train a tiny model."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 SOLUTIONS = [
     (check.exercise_1, stable_softmax),

@@ -3,21 +3,11 @@ and typical wrong answers get their targeted hint."""
 
 from __future__ import annotations
 
-import pytest
 import torch
 from torch import nn
 
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson04 as check
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """As in the notebooks: one CPU thread keeps the small trainings fast on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def untouched(*args):
