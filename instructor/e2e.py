@@ -60,6 +60,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from instructor import run as batch
+
 #: The repository (the folder holding notebooks/), which JupyterLab serves as its root.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,28 +109,16 @@ class E2EError(Exception):
 # Which notebooks
 
 
-def discover(*, include_solutions: bool = False, root: Path = REPO_ROOT) -> list[Path]:
-    """The lessons ``notebooks/NN_name.ipynb`` in course order, then (optionally) the solutions."""
-    folders = [root / "notebooks"] + ([root / "notebooks" / "solutions"] if include_solutions else [])
-    found: list[Path] = []
-    for folder in folders:
-        if folder.is_dir():
-            found += sorted(p for p in folder.iterdir() if _NOTEBOOK_PATTERN.match(p.name))
-    return found
-
-
-def select(notebooks: Sequence[Path], only: Sequence[str]) -> list[Path]:
-    """The notebooks that one of ``only`` names ("04", "4" or "04_mnist_classification")."""
-    if not only:
-        return list(notebooks)
-    chosen = []
-    for key in only:
-        key = key.strip()
-        hits = [p for p in notebooks if p.stem == key or p.stem.split("_")[0] == key.zfill(2)]
-        if not hits:
-            raise E2EError(f"--only {key}: no such notebook among {', '.join(p.stem for p in notebooks)}")
-        chosen += [p for p in hits if p not in chosen]
-    return [p for p in notebooks if p in chosen]
+def course_notebooks(only: Sequence[str] = (), *, include_solutions: bool = False) -> list[Path]:
+    """The lessons in course order, then (with ``include_solutions``) their solutions, as ``--only``
+    names them. The list and the key grammar are the batch runner's (``instructor.run``), so both
+    tools agree on what the course holds and what "04" means."""
+    try:
+        course = {name: path for name, path in batch.discover(REPO_ROOT / "notebooks").items()
+                  if include_solutions or not name.startswith("solutions/")}
+        return list(batch.select(course, only).values())
+    except batch.CourseError as error:
+        raise E2EError(str(error)) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -618,7 +608,8 @@ def run_all(notebooks: Sequence[Path], output: Path, *, timeout: float = 300.0, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor.e2e", description=__doc__.split("\n")[0])
-    parser.add_argument("--only", nargs="+", default=[], metavar="NN", help="run only these notebooks (01, 4, ...)")
+    parser.add_argument("--only", nargs="+", default=[], metavar="KEY",
+                        help="run only these notebooks, named as for instructor.run (01, 4, 04_mnist_classification)")
     parser.add_argument("--include-solutions", action="store_true", help="also notebooks/solutions/NN_*.ipynb")
     parser.add_argument("--notebook", nargs="+", type=Path, default=[], metavar="PATH",
                         help="run these notebooks (inside the repository) instead of the course's")
@@ -633,7 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if outside:
                 raise E2EError(f"not a notebook inside {REPO_ROOT}: {', '.join(outside)}")
         else:
-            notebooks = select(discover(include_solutions=args.include_solutions), args.only)
+            notebooks = course_notebooks(args.only, include_solutions=args.include_solutions)
         if not notebooks:
             raise E2EError("no notebooks to run")
         if find_browser() is None:

@@ -94,10 +94,12 @@ def test_missing_browser_explains_how_to_install(monkeypatch, capsys):
 
 
 def test_select_by_number_and_unknown_key():
-    lessons = e2e.discover()
-    assert [p.name for p in e2e.select(lessons, ["4"])] == ["04_mnist_classification.ipynb"]
+    assert [p.name for p in e2e.course_notebooks(["4"])] == ["04_mnist_classification.ipynb"]
+    assert [p.name for p in e2e.course_notebooks(["4"], include_solutions=True)] == [
+        "04_mnist_classification.ipynb", "04_mnist_classification_solutions.ipynb"]
+    assert len(e2e.course_notebooks()) == 4  # the lessons, without their solutions
     with pytest.raises(e2e.E2EError, match="no such notebook"):
-        e2e.select(lessons, ["99"])
+        e2e.course_notebooks(["99"])
 
 
 def _shown(**values):
