@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -121,22 +122,30 @@ def boston_splits(
     test_fraction: float = 0.2,
     seed: int = 0,
     standardize: bool = True,
+    columns: Sequence[str] = FEATURES,
     data_dir: str | os.PathLike | None = None,
 ) -> BostonSplits:
     """Load Boston, split it with ``split_indices(seed=seed)`` and build the tensors for ``task``.
+
+    ``columns`` picks the features, in that order (default: all 13, ``FEATURES``); X_* are then
+    float32 (n, len(columns)).
 
     Everything fitted from data (the scaling, the median, the tertiles) comes from the
     training rows alone, so the validation and test rows stay unseen.
     """
     if task not in ("regression", "binary", "bands"):
         raise ValueError(f'task must be "regression", "binary" or "bands", got {task!r}')
+    columns = list(columns)
+    unknown = [name for name in columns if name not in FEATURES]
+    if unknown or not columns:
+        raise ValueError(f"columns must be a non-empty list of names from FEATURES {FEATURES}; unknown: {unknown}")
     frame = load_boston(data_dir)
     indices = split_indices(len(frame), test_fraction=test_fraction, val_fraction=val_fraction, seed=seed)
     train, val, test = (frame.iloc[idx] for idx in indices)
-    scaler = Standardizer.fit(train[FEATURES]) if standardize else None
+    scaler = Standardizer.fit(train[columns]) if standardize else None
 
     def features(part: pd.DataFrame) -> torch.Tensor:
-        x = as_float_tensor(part[FEATURES]).reshape(-1, len(FEATURES))
+        x = as_float_tensor(part[columns]).reshape(-1, len(columns))
         return scaler.transform(x) if scaler is not None else x
 
     if task == "regression":

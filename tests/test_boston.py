@@ -130,3 +130,14 @@ def test_the_seed_moves_the_split_and_raw_features_stay_unscaled():
 def test_an_unknown_task_is_refused():
     with pytest.raises(ValueError, match="task must be"):
         boston_splits("clustering")
+
+
+def test_columns_choose_the_features_and_their_scaling_comes_from_training_rows():
+    all_columns = boston_splits("regression", seed=3)
+    without_b = boston_splits("regression", seed=3, columns=[name for name in FEATURES if name != "B"])
+    keep = [i for i, name in enumerate(FEATURES) if name != "B"]
+    assert without_b.X_train.shape == (len(all_columns.X_train), 12)
+    assert torch.allclose(without_b.X_test, all_columns.X_test[:, keep])
+    assert torch.equal(without_b.y_val, all_columns.y_val)
+    with pytest.raises(ValueError, match=r"unknown: \['ROOMS'\]"):
+        boston_splits(columns=["RM", "ROOMS"])

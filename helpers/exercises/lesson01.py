@@ -13,10 +13,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from helpers.boston import FEATURES, TARGET, boston_splits, load_boston
+from helpers.boston import FEATURES, boston_splits, load_boston
 from helpers.data import Standardizer, split_indices
 from helpers.exercises import Feedback, checker, correct, wrong
 from helpers.metrics import rmse
+from helpers.training import predict, train_one_epoch
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-4) -> bool:
@@ -93,20 +94,11 @@ def exercise_2(make_split: Callable) -> Feedback:
 
 def _short_training(model: nn.Module, features: list[str], epochs: int = 200) -> float:
     """Validation RMSE (k USD) of ``model`` after full-batch Adam on the seed-0 split of ``features``."""
-    frame = load_boston()
-    train, val, _ = split_indices(len(frame), test_fraction=0.2, val_fraction=0.2, seed=0)
-    scaler = Standardizer.fit(frame.iloc[train][features])
-    X_train, X_val = scaler.transform(frame.iloc[train][features]), scaler.transform(frame.iloc[val][features])
-    y_train = torch.tensor(frame.iloc[train][TARGET].to_numpy(), dtype=torch.float32).reshape(-1, 1)
-    y_val = torch.tensor(frame.iloc[val][TARGET].to_numpy(), dtype=torch.float32).reshape(-1, 1)
+    splits = boston_splits("regression", seed=0, columns=features)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(epochs):
-        loss = nn.functional.mse_loss(model(X_train), y_train)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    with torch.no_grad():
-        return rmse(model(X_val), y_val)
+        train_one_epoch(model, [(splits.X_train, splits.y_train)], nn.MSELoss(), optimizer)  # one full batch
+    return rmse(predict(model, splits.X_val), splits.y_val)
 
 
 def _source_model(inputs: int) -> nn.Sequential:

@@ -12,6 +12,7 @@ from torch import nn
 from helpers.boston import boston_splits
 from helpers.data import TensorBatches
 from helpers.exercises import Feedback, checker, correct, wrong
+from helpers.training import evaluate, train_one_epoch
 
 
 def _fresh(n: int, seed: int) -> torch.Tensor:
@@ -166,13 +167,8 @@ def exercise_5(bug: str, fixed_model: Callable[[], nn.Module], fixed_loss_fn: nn
     torch.set_num_threads(1)  # a tiny model: one thread is fastest, by far on a busy machine
     try:
         for _ in range(40):
-            for x, y in batches:
-                loss = fixed_loss_fn(model(x), y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-        with torch.no_grad():
-            train_loss = fixed_loss_fn(model(splits.X_train), splits.y_train).item()
+            train_one_epoch(model, batches, fixed_loss_fn, optimizer)
+        train_loss = evaluate(model, [(splits.X_train, splits.y_train)], fixed_loss_fn)["loss"]
     finally:
         torch.set_num_threads(threads)
     if train_loss >= floor:

@@ -11,7 +11,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from helpers.data import TensorBatches
 from helpers.exercises import Feedback, checker, correct, wrong
+from helpers.metrics import multiclass_accuracy
+from helpers.training import predict, train_one_epoch
 
 PUBLISHED_MEAN, PUBLISHED_STD = 0.1307, 0.3081  # of all 60,000 training images
 
@@ -199,17 +202,9 @@ def exercise_5(model_class: type[nn.Module]) -> Feedback:
         return wrong(name, "an image's logits still change with the other images in its batch: the flatten "
                      "mixes pixels of different images. Keep the batch dimension first: x.view(x.size(0), -1).")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    model.train()
     for _ in range(2):
-        for i in range(0, 1000, 50):
-            loss = loss_fn(model(x[i : i + 50]), y[i : i + 50])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    with torch.no_grad():
-        model.eval()
-        held_out = (model(x[1000:]).argmax(dim=1) == y[1000:]).float().mean().item()
+        train_one_epoch(model, TensorBatches(x[:1000], y[:1000], 50, shuffle=False), nn.CrossEntropyLoss(), optimizer)
+    held_out = multiclass_accuracy(predict(model, x[1000:]), y[1000:])
     if held_out < 0.9:
         return wrong(name, f"after 2 epochs it classifies only {held_out:.0%} of held-out toy digits "
                      "(chance is 10 %). Compare your forward with the source's, line by line.")
