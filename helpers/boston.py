@@ -32,7 +32,25 @@ from helpers.data import (
 BOSTON_FILENAME = "boston_housing.csv"
 BOSTON_SHA256 = "59f7ce87c12ec1b5171d45cf591ff1111ecb9b3bf127bacf1a7e46be883ed2dd"
 BOSTON_ROWS = 506
-FEATURES = ["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT"]
+
+
+class SharedList(list):
+    """A list the whole course shares, so it refuses to change: ``FEATURES.remove("B")`` would
+    otherwise change it for every later cell and checker. Copy it first: ``mine = list(FEATURES)``.
+    Reading, slicing, ``+`` and ``frame[FEATURES]`` work as for any list."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            "FEATURES is shared by the whole course and cannot be changed. Make your own copy first, e.g. "
+            'mine = list(FEATURES); mine.remove("B"), or build a new list: [n for n in FEATURES if n != "B"].'
+        )
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+
+
+#: The 13 feature columns, in the table's order (a ``SharedList``: copy it before changing it).
+FEATURES = SharedList(["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT"])
 TARGET = "MEDV"
 #: The three price bands of notebook 03, in class-index order.
 BAND_NAMES = ("low", "middle", "high")

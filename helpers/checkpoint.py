@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from helpers.models import model_device
+
 
 def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
     """Write ``model.state_dict()`` to ``path`` (parent folders created) and return the path.
@@ -45,8 +47,7 @@ def load_checkpoint(
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}. Save one first with save_checkpoint(model, {str(path)!r}).")
     if map_location is None:
-        param = next(model.parameters(), None)
-        map_location = param.device if param is not None else "cpu"
+        map_location = model_device(model)
     state = torch.load(path, map_location=map_location, weights_only=True)
     if not isinstance(state, dict):
         raise ValueError(f"{path} does not hold a state_dict (got {type(state).__name__})")

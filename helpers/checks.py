@@ -12,16 +12,13 @@ import warnings
 import torch
 from torch import nn
 
+from helpers.models import last_layer
+
 _ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
 
 
 class PitfallWarning(UserWarning):
     """A model/loss combination that trains, but not the way it should."""
-
-
-def _last_layer(model: nn.Module) -> nn.Module | None:
-    leaves = [m for m in model.modules() if not list(m.children())]
-    return leaves[-1] if leaves else None
 
 
 def check_shapes(pred: torch.Tensor, target: torch.Tensor, loss_fn: nn.Module) -> None:
@@ -77,7 +74,7 @@ def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module)
     - ``BCELoss`` fed values outside [0, 1]: it needs probabilities (add ``nn.Sigmoid``, or
       better, drop it and use ``BCEWithLogitsLoss``).
     """
-    last = _last_layer(model)
+    last = last_layer(model)
     messages = []
     if isinstance(loss_fn, nn.CrossEntropyLoss):
         looks_like_probs = (

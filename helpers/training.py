@@ -19,17 +19,12 @@ import torch
 from torch import nn
 
 from helpers.checks import check_pitfalls
+from helpers.models import model_device
 from helpers.progress import make_bar
 from helpers.validate import positive_int
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 Metric = Callable[[torch.Tensor, torch.Tensor], float]
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's parameters (the CPU for a model without any)."""
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
 
 
 @contextmanager
@@ -141,8 +136,10 @@ def fit(
     ``val_loss`` and ``val_<metric>`` (with ``val_data``) and ``seconds``. The first batch is
     checked for shape and output-layer mistakes (``helpers.checks``) before any step.
 
-    Raises ``FloatingPointError`` when the loss turns NaN or infinite. Jupyter's stop button ends
-    training cleanly: the model keeps its weights and the finished epochs are returned.
+    Raises ``FloatingPointError`` when the loss turns NaN or infinite. Jupyter's stop button
+    (``KeyboardInterrupt``) stops Run All: ``fit`` prints how many epochs finished and re-raises
+    the interrupt with the history so far attached as ``.history``; the model keeps the weights
+    it had when stopped.
     """
     positive_int("epochs", epochs)
     if restore_best and val_data is None:
@@ -170,9 +167,11 @@ def fit(
                 best_loss, best_state = row["val_loss"], {k: v.clone() for k, v in model.state_dict().items()}
             bar.update(1)
             bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.endswith("loss")}, refresh=False)
-    except KeyboardInterrupt:
-        print(f"Training stopped during epoch {len(rows) + 1}: the model keeps its weights; "
-              f"returning the {len(rows)} finished epoch(s).")
+    except KeyboardInterrupt as stop:
+        print(f"Training stopped during epoch {len(rows) + 1} of {epochs}: {len(rows)} epoch(s) finished; the "
+              "model keeps the weights it has now. The cells below will not run: run them when you are ready.")
+        stop.history = pd.DataFrame(rows)  # type: ignore[attr-defined]
+        raise
     finally:
         bar.close()
     if best_state is not None:

@@ -43,9 +43,9 @@ from torch.utils.data import DataLoader, Subset
 
 from helpers.data import TensorBatches
 from helpers.device import get_device
-from helpers.exercises.lesson04 import MNIST_Classifier  # the source's model, defined once for the course
 from helpers.metrics import multiclass_accuracy
 from helpers.mnist import load_mnist, mnist_tensors
+from helpers.models import MNIST_Classifier  # the course's reference models
 from helpers.seed import set_seed
 from helpers.training import evaluate, train_one_epoch
 

@@ -82,3 +82,29 @@ def copied_course(tmp_path, monkeypatch) -> Path:
     site.mkdir(parents=True)
     monkeypatch.setattr(data, "__file__", str(site / "data.py"))
     return course
+
+
+def _session_state() -> dict:
+    """What a checker must leave as it found it: random states, threads, grad mode, default dtype."""
+    import random
+
+    return {
+        "torch_rng": torch.get_rng_state(),
+        "numpy_rng": np.random.get_state()[1].copy(),
+        "python_rng": random.getstate(),
+        "threads": torch.get_num_threads(),
+        "grad": torch.is_grad_enabled(),
+        "dtype": torch.get_default_dtype(),
+    }
+
+
+@pytest.fixture
+def session_untouched():
+    """Fails the test if anything it ran changed torch's, NumPy's or Python's random state, torch's
+    thread count, grad mode or default dtype. Use it in every test that calls a checker."""
+    before = _session_state()
+    yield
+    after = _session_state()
+    assert torch.equal(before.pop("torch_rng"), after.pop("torch_rng")), "torch's random state changed"
+    assert np.array_equal(before.pop("numpy_rng"), after.pop("numpy_rng")), "NumPy's random state changed"
+    assert before == after, f"the session changed: {before} -> {after}"

@@ -141,3 +141,24 @@ def test_columns_choose_the_features_and_their_scaling_comes_from_training_rows(
     assert torch.equal(without_b.y_val, all_columns.y_val)
     with pytest.raises(ValueError, match=r"unknown: \['ROOMS'\]"):
         boston_splits(columns=["RM", "ROOMS"])
+
+
+def test_features_cannot_be_changed_through_an_alias_but_work_as_a_list():
+    import pandas as pd
+    import pytest as _pytest
+
+    from helpers.boston import FEATURES
+
+    alias = FEATURES
+    for change in (lambda: alias.remove("B"), lambda: alias.append("X"), lambda: alias.__setitem__(0, "X"),
+                   lambda: alias.__delitem__(0), lambda: alias.sort(), lambda: alias.pop()):
+        with _pytest.raises(TypeError, match="shared by the whole course.*list\\(FEATURES\\)"):
+            change()
+    with _pytest.raises(TypeError):
+        alias += ["X"]
+    assert len(FEATURES) == 13 and FEATURES[11] == "B"
+    mine = list(FEATURES)
+    mine.remove("B")
+    assert len(mine) == 12 and type(FEATURES + ["MEDV"]) is list
+    frame = pd.DataFrame([range(13)], columns=list(FEATURES))
+    assert list(frame[FEATURES].columns) == list(FEATURES)

@@ -1,44 +1,128 @@
-"""helpers.exercises: Feedback and the checker decorator every lesson's checks are built on."""
+"""helpers.exercises: the checker core (statuses, whose error, the session left as it was)."""
 
 from __future__ import annotations
 
-from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG, Feedback, checker, correct, wrong
+import random
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+import helpers.exercises as core
+from helpers.exercises import CHECKER_BUG, CORRECT, NOT_ATTEMPTED, WRONG, StudentError, checker, correct, student, wrong
 
 
 @checker("Exercise 1")
-def check_double(student_double) -> Feedback:
+def check_double(student_double):
     """Checks a function that doubles a number."""
-    if student_double(21) != 42:
-        return wrong("Exercise 1", f"double(21) gave {student_double(21)!r}; multiply by 2.")
-    return correct("Exercise 1", "double(21) == 42.")
+    got = student(student_double, 21)
+    if got != 42:
+        return wrong(f"double(21) gave {got!r}; multiply by 2.")
+    return correct("double(21) == 42.")
 
 
 def scaffold(x):
     raise NotImplementedError  # YOUR CODE HERE
 
 
-def test_a_right_answer_passes_with_its_message():
+def test_a_right_answer_passes_with_its_message(session_untouched):
     feedback = check_double(lambda x: 2 * x)
     assert feedback.passed and feedback.status == CORRECT
     assert repr(feedback) == "[ok] Exercise 1: correct. double(21) == 42."
 
 
-def test_a_wrong_answer_says_what_is_wrong():
+def test_a_wrong_answer_says_what_is_wrong(session_untouched):
     feedback = check_double(lambda x: x + 2)
     assert not feedback.passed and feedback.status == WRONG
     assert repr(feedback) == "[x] Exercise 1: not yet right. double(21) gave 23; multiply by 2."
 
 
-def test_an_untouched_scaffold_reads_not_attempted():
+def test_an_untouched_scaffold_reads_not_attempted(session_untouched):
     for feedback in (check_double(None), check_double(student_double=None), check_double(scaffold)):
         assert feedback.status == NOT_ATTEMPTED and not feedback.passed
         assert repr(feedback).startswith("[ ] Exercise 1: not attempted yet. Fill in the lines marked # YOUR CODE HERE")
 
 
-def test_an_error_in_the_students_code_becomes_feedback_not_a_traceback():
-    feedback = check_double(lambda x: x / "2")
+def students_division(x):
+    half = x / "2"  # the student's bug
+    return half
+
+
+def test_an_error_in_the_students_code_names_their_line(session_untouched):
+    feedback = check_double(students_division)
     assert feedback.status == WRONG
     assert feedback.message.startswith("your code raised TypeError: unsupported operand")
+    assert 'in students_division, line' in feedback.message and 'half = x / "2"' in feedback.message
+
+
+def test_the_student_wrapper_lets_a_check_catch_the_students_error_by_name():
+    @checker("Exercise 2")
+    def check_shape(fn):
+        try:
+            student(fn, torch.zeros(2, 3))
+        except StudentError as error:
+            return wrong(f"targeted: {type(error.error).__name__}")
+        return correct("fine")
+
+    assert check_shape(lambda x: x.view(4)).message == "targeted: RuntimeError"
+
+
+# A checker whose own code is buggy: compiled as if it lived in the helpers package, as a real
+# checker does, so that its frames are the course's and not the student's.
+_BUGGY_CHECKER = '''
+def check(fn):
+    value = student(fn, 3)
+    return correct(f"{value[0]}")  # the checker's bug: indexing an int
+'''
+
+
+def test_a_bug_in_the_checker_is_reported_as_the_courses_bug_with_its_traceback(session_untouched):
+    namespace = {"student": student, "correct": correct}
+    fake_path = Path(core.__file__).with_name("lesson99.py")
+    exec(compile(_BUGGY_CHECKER, str(fake_path), "exec"), namespace)
+    feedback = checker("Exercise 9")(namespace["check"])(lambda x: x)
+    assert feedback.status == CHECKER_BUG and not feedback.passed
+    assert "bug in the course's checker, not in your code" in feedback.message
+    assert "TypeError" in feedback.message and "Traceback" in feedback.message
+    assert repr(feedback).startswith("[!] Exercise 9: checker error.")
+
+
+def test_a_checker_that_returns_no_verdict_is_a_checker_bug():
+    namespace = {}
+    source = "def check(x):\n    return 42\n"
+    exec(compile(source, str(Path(core.__file__).with_name("lesson98.py")), "exec"), namespace)
+    assert checker("Exercise 8")(namespace["check"])(1).status == CHECKER_BUG
+
+
+def test_a_checker_that_changes_the_session_leaves_it_as_it_was(session_untouched):
+    """Reseeding, threads, grad mode, dtype, warning filters and the student's model all come back."""
+    with torch.random.fork_rng():  # building the model is the test's doing, not the checker's
+        model = nn.Sequential(nn.Linear(3, 2), nn.Dropout(0.5))
+    weights = [p.detach().clone() for p in model.parameters()]
+    filters = list(warnings.filters)
+
+    @checker("Exercise 3")
+    def careless(student_model):
+        torch.manual_seed(0)
+        np.random.seed(0)
+        random.seed(0)
+        torch.randn(5)
+        torch.set_num_threads(3)
+        torch.set_grad_enabled(False)
+        torch.set_default_dtype(torch.float64)
+        warnings.simplefilter("ignore")
+        student_model.eval()
+        with torch.no_grad():
+            student_model[0].weight.fill_(7.0)
+        return correct("done")
+
+    assert careless(model).passed
+    assert model.training and model[1].training
+    assert all(torch.equal(p, w) for p, w in zip(model.parameters(), weights, strict=True))
+    assert warnings.filters == filters
+    assert torch.get_default_dtype() == torch.float32
 
 
 def test_the_checker_keeps_the_check_functions_name_and_docstring():

@@ -1,4 +1,4 @@
-"""helpers.training: train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode, model_device."""
+"""helpers.training: train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode; models.model_device."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from torch import nn
 from helpers.checks import PitfallWarning
 from helpers.data import TabularDataset, TensorBatches
 from helpers.metrics import multiclass_accuracy
+from helpers.models import model_device
 from helpers.seed import set_seed
-from helpers.training import best_epoch, eval_mode, evaluate, fit, model_device, predict, train_one_epoch
+from helpers.training import best_epoch, eval_mode, evaluate, fit, predict, train_one_epoch
 
 
 def linear_problem(n: int = 200, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,7 +151,7 @@ def test_fit_stops_on_a_nan_loss_naming_the_epoch():
             epochs=5, progress=False)
 
 
-def test_the_stop_button_keeps_the_weights_and_returns_the_finished_epochs(capsys):
+def test_the_stop_button_stops_run_all_and_hands_over_the_finished_epochs(capsys):
     x, y = linear_problem(40)
     model = nn.Linear(4, 1)
 
@@ -165,11 +166,12 @@ def test_the_stop_button_keeps_the_weights_and_returns_the_finished_epochs(capsy
                 yield batch
 
     before = model.weight.detach().clone()
-    history = fit(model, StopInEpochThree(x, y, 10), nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.01),
-                  epochs=10, progress=False)
-    assert history["epoch"].tolist() == [1, 2]
+    with pytest.raises(KeyboardInterrupt) as stop:  # re-raised: Run All stops at this cell
+        fit(model, StopInEpochThree(x, y, 10), nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.01),
+            epochs=10, progress=False)
+    assert stop.value.history["epoch"].tolist() == [1, 2]
     assert not torch.equal(model.weight, before)
-    assert "stopped during epoch 3" in capsys.readouterr().out
+    assert "stopped during epoch 3 of 10: 2 epoch(s) finished" in capsys.readouterr().out
 
 
 def test_restore_best_ends_with_the_weights_of_the_best_epoch():

@@ -4,32 +4,82 @@ lesson (``lesson01`` ... ``lesson04``). A notebook imports its lesson's module::
     from helpers.exercises import lesson01 as check
     check.exercise_1(standardize)
 
-A checker re-measures what the student built (runs the function on cases the student never
-saw, trains the model for a few epochs, recomputes the number) and returns a ``Feedback``,
-which the notebook shows as one line: correct (with the measured figure), wrong (what is wrong
-and a hint towards the fix) or not attempted yet.
+A checker re-measures what the student built (runs it on cases the notebook never showed,
+retrains it on another split, recomputes the number) and returns a ``Feedback``, shown as one
+line: correct (with the measured figure), not yet right (what is wrong and where to look), not
+attempted yet, or a bug in the course's checker (with its traceback, to report).
 
-Scaffolds follow one convention, so an untouched exercise reads as "not attempted yet"
-instead of failing: a value to fill in starts as ``None`` and a function to complete
-raises ``NotImplementedError``, each on a line marked ``# YOUR CODE HERE``.
+Writing a checker::
+
+    @checker("Exercise 3")
+    def exercise_3(train_loop: Callable) -> Verdict:
+        model = student(train_loop, data)      # call the student's code through student()
+        if ...:
+            return wrong("the loss did not fall: ...")
+        return correct(f"validation loss {loss:.3f}")
+
+The core, not the checkers, decides three things:
+
+- **Not attempted.** A ``None`` argument, or ``NotImplementedError`` raised by the student's code
+  (the scaffolds' ``raise NotImplementedError  # YOUR CODE HERE``).
+- **Whose error.** An exception whose traceback passes through the student's code (a notebook
+  cell, not this package or an installed library) is the student's: the feedback names their
+  line. Any other exception is a bug in the checker, reported as one.
+- **The session is left as it was.** torch's, NumPy's and Python's random state (the check runs
+  on a forked RNG), torch's thread count, grad mode and default dtype, warning filters, and
+  every ``nn.Module`` argument's weights and train/eval mode are restored after the check.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import random
+import sysconfig
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
 
 NOT_ATTEMPTED = "not attempted yet"
 WRONG = "not yet right"
 CORRECT = "correct"
-_MARKS = {NOT_ATTEMPTED: "[ ]", WRONG: "[x]", CORRECT: "[ok]"}
+CHECKER_BUG = "checker error"
+_MARKS = {NOT_ATTEMPTED: "[ ]", WRONG: "[x]", CORRECT: "[ok]", CHECKER_BUG: "[!]"}
 _FILL_IN = "Fill in the lines marked # YOUR CODE HERE, then run this cell."
+_REPORT = (
+    "This is a bug in the course's checker, not in your code. Please report it to your instructor or on the "
+    "course's issue tracker, with the text below. Your work is unaffected; you can go on."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check returns: ``status`` (``WRONG`` or ``CORRECT``) and one message."""
+
+    status: str
+    message: str
+
+
+def wrong(message: str) -> Verdict:
+    """The student's answer is not yet right: ``message`` says what is wrong and where to look."""
+    return Verdict(WRONG, message)
+
+
+def correct(message: str) -> Verdict:
+    """The student's answer is right: ``message`` gives what was measured."""
+    return Verdict(CORRECT, message)
 
 
 @dataclass
 class Feedback:
-    """What a checker found: ``status`` is ``NOT_ATTEMPTED``, ``WRONG`` or ``CORRECT``."""
+    """What a checker found, shown as one line: ``status`` is one of the four statuses above."""
 
     exercise: str
     status: str
@@ -43,33 +93,123 @@ class Feedback:
         return f"{_MARKS[self.status]} {self.exercise}: {self.status}. {self.message}"
 
 
-def wrong(exercise: str, message: str) -> Feedback:
-    return Feedback(exercise, WRONG, message)
+class NotAttempted(Exception):
+    """The student's code still raises ``NotImplementedError``: the scaffold is untouched."""
 
 
-def correct(exercise: str, message: str) -> Feedback:
-    return Feedback(exercise, CORRECT, message)
+class StudentError(Exception):
+    """The student's code raised ``error``; ``where`` names their line."""
+
+    def __init__(self, error: BaseException, where: str):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error, self.where = error, where
 
 
-def checker(exercise: str) -> Callable[[Callable[..., Feedback]], Callable[..., Feedback]]:
-    """Wrap a check so that an untouched scaffold reads "not attempted yet" and an error raised by
-    the student's code becomes feedback (the error's type and message) instead of a traceback.
+def student(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call the student's ``fn(*args, **kwargs)``.
 
-    "Untouched" means a ``None`` argument or a ``NotImplementedError`` from the student's code.
+    ``NotImplementedError`` becomes ``NotAttempted``, any other exception ``StudentError``, so a
+    check may catch ``StudentError`` to give a targeted message (e.g. for a shape error).
+    """
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        raise NotAttempted from exc
+    except Exception as exc:
+        raise StudentError(exc, _students_line(exc) or "") from exc
+
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+_LIBRARIES = tuple(
+    str(Path(p).resolve()) for key in ("stdlib", "platstdlib", "purelib", "platlib") if (p := sysconfig.get_path(key))
+)
+
+
+def _is_students(filename: str) -> bool:
+    """Whether code in ``filename`` is the student's: not this package, not Python or an installed library."""
+    if filename.startswith("<") and not filename.startswith("<ipython-input"):
+        return False  # <frozen ...>, <string>: Python's own
+    path = str(Path(filename).resolve())
+    return not (path.startswith(str(_PACKAGE)) or path.startswith(_LIBRARIES))
+
+
+def _students_line(exc: BaseException) -> str | None:
+    """``line N: code`` of the last traceback frame in the student's code, or ``None`` when there is none."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_students(f.filename)]
+    if not frames:
+        return None
+    last = frames[-1]
+    return f"in {last.name}, line {last.lineno}: {(last.line or '').strip()}"
+
+
+@contextmanager
+def _session_kept(args: tuple[Any, ...]) -> Iterator[None]:
+    """Run the block, then put back every piece of session state a check could change."""
+    modules = [a for a in args if isinstance(a, nn.Module)]
+    weights = [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules]
+    modes = [[(sub, sub.training) for sub in m.modules()] for m in modules]
+    py_state, np_state = random.getstate(), np.random.get_state()
+    threads, grad, dtype = torch.get_num_threads(), torch.is_grad_enabled(), torch.get_default_dtype()
+    try:
+        with torch.random.fork_rng(), warnings.catch_warnings(), torch.enable_grad():
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        torch.set_num_threads(threads)
+        torch.set_grad_enabled(grad)
+        torch.set_default_dtype(dtype)
+        with torch.no_grad():
+            for module, state, mode in zip(modules, weights, modes, strict=True):
+                module.load_state_dict(state)
+                for sub, training in mode:
+                    sub.training = training
+
+
+def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., Feedback]]:
+    """Turn ``check(*args) -> Verdict`` into ``exercise_N(*args) -> Feedback`` named ``exercise``.
+
+    See the module's docstring for what the core decides: not attempted, whose error, the
+    session left as it was.
     """
 
-    def wrap(check: Callable[..., Feedback]) -> Callable[..., Feedback]:
+    def wrap(check: Callable[..., Verdict]) -> Callable[..., Feedback]:
         @functools.wraps(check)
-        def run(*args: object, **kwargs: object) -> Feedback:
-            if any(value is None for value in (*args, *kwargs.values())):
+        def run(*args: Any, **kwargs: Any) -> Feedback:
+            values = (*args, *kwargs.values())
+            if any(value is None for value in values):
                 return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
             try:
-                return check(*args, **kwargs)
-            except NotImplementedError:
+                with _session_kept(values):
+                    verdict = check(*args, **kwargs)
+            except NotAttempted:
                 return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
-            except Exception as exc:  # the student's code failed: say how, don't crash the notebook
-                return wrong(exercise, f"your code raised {type(exc).__name__}: {exc}")
+            except StudentError as exc:
+                return Feedback(exercise, WRONG, _raised(exc.error, exc.where))
+            except Exception as exc:
+                where = _students_line(exc)
+                if where is None:
+                    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
+                    return Feedback(exercise, CHECKER_BUG, f"{_REPORT}\n{text}")
+                if isinstance(exc, NotImplementedError):
+                    return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
+                return Feedback(exercise, WRONG, _raised(exc, where))
+            if not isinstance(verdict, Verdict):
+                return Feedback(exercise, CHECKER_BUG, f"{_REPORT}\n{check.__name__} returned {verdict!r}")
+            return Feedback(exercise, verdict.status, verdict.message)
 
         return run
 
     return wrap
+
+
+def _raised(error: BaseException, where: str) -> str:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = f"your code raised {type(error).__name__}" + (f": {first}" if first else "")
+    return f"{text} ({where})." if where else f"{text}."
+
+
+__all__ = [
+    "CHECKER_BUG", "CORRECT", "NOT_ATTEMPTED", "WRONG", "Feedback", "NotAttempted", "StudentError", "Verdict",
+    "checker", "correct", "student", "wrong",
+]

@@ -12,27 +12,12 @@ import torch
 from torch import nn
 
 from helpers.data import TensorBatches
-from helpers.exercises import Feedback, checker, correct, wrong
+from helpers.exercises import NotAttempted, StudentError, Verdict, checker, correct, student, wrong
 from helpers.metrics import multiclass_accuracy
+from helpers.models import MNIST_Classifier
 from helpers.training import predict, train_one_epoch
 
 PUBLISHED_MEAN, PUBLISHED_STD = 0.1307, 0.3081  # of all 60,000 training images
-
-
-class MNIST_Classifier(nn.Module):
-    """The source's model, as in the notebook: (B, 1, 28, 28) -> logits (B, 10)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(28 * 28, 128)
-        self.fc2 = nn.Linear(128, 64)
-        self.output = nn.Linear(64, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.view(x.size(0), -1)
-        x = torch.relu(self.fc1(x))
-        x = torch.relu(self.fc2(x))
-        return self.output(x)
 
 
 def toy_digits(n: int, *, seed: int = 0, noise: float = 0.3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -45,57 +30,55 @@ def toy_digits(n: int, *, seed: int = 0, noise: float = 0.3) -> tuple[torch.Tens
 
 
 @checker("Exercise 1")
-def exercise_1(flatten: Callable[[torch.Tensor], torch.Tensor]) -> Feedback:
+def exercise_1(flatten: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
     """``flatten(x)``: a batch (B, 1, 28, 28) -> (B, 784), one image per row."""
     for batch_size in (64, 7, 1):
         x = torch.rand(batch_size, 1, 28, 28)
         try:
-            out = flatten(x)
-        except NotImplementedError:
-            raise
-        except RuntimeError as error:
-            return wrong("Exercise 1", f"a batch of {batch_size} images raised RuntimeError: {error}. "
+            out = student(flatten, x)
+        except StudentError as error:
+            return wrong(f"a batch of {batch_size} images raised {error}. "
                          "Is the batch size written into the shape? Use x.size(0), whatever the batch holds.")
         if not isinstance(out, torch.Tensor):
-            return wrong("Exercise 1", f"flatten returned a {type(out).__name__}; return a tensor.")
+            return wrong(f"flatten returned a {type(out).__name__}; return a tensor.")
         if tuple(out.shape) == (batch_size * 784,):
-            return wrong("Exercise 1", f"a batch of {batch_size} became one long row {tuple(out.shape)}: the batch "
+            return wrong(f"a batch of {batch_size} became one long row {tuple(out.shape)}: the batch "
                          "dimension was flattened too. Keep it: x.view(x.size(0), -1) or torch.flatten(x, 1).")
         if tuple(out.shape) != (batch_size, 784):
-            return wrong("Exercise 1", f"a batch {tuple(x.shape)} came out as {tuple(out.shape)}; "
+            return wrong(f"a batch {tuple(x.shape)} came out as {tuple(out.shape)}; "
                          f"expected ({batch_size}, 784).")
         if not torch.equal(out, x.reshape(batch_size, 784)):
-            return wrong("Exercise 1", "the shape is right but the pixels moved: row i must hold image i's 784 "
+            return wrong("the shape is right but the pixels moved: row i must hold image i's 784 "
                          "pixels in order. Did you transpose or permute? x.view(x.size(0), -1) needs neither.")
-    return correct("Exercise 1", "batches of 64, 7 and 1 images each came out as (B, 784), one image per row.")
+    return correct("batches of 64, 7 and 1 images each came out as (B, 784), one image per row.")
 
 
 @checker("Exercise 2")
-def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Feedback:
+def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Verdict:
     """``pixel_stats(images)``: one mean and one standard deviation over all pixels of ``images``."""
     found = []
     for seed, low, high in ((1, 0.2, 0.8), (2, 0.0, 0.4)):
         images = low + (high - low) * torch.rand(300, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
         mean, std = pixel_stats(images)
         if mean is None or std is None:
-            raise NotImplementedError  # the scaffold's None: not attempted yet
+            raise NotAttempted  # the scaffold's None
         if torch.as_tensor(mean).numel() != 1 or torch.as_tensor(std).numel() != 1:
-            return wrong("Exercise 2", f"got a mean of shape {tuple(torch.as_tensor(mean).shape)}: the course "
+            return wrong(f"got a mean of shape {tuple(torch.as_tensor(mean).shape)}: the course "
                          "uses ONE mean and ONE std over every pixel of every image (images.mean(), images.std()).")
         mean, std = float(mean), float(std)
         if abs(mean - PUBLISHED_MEAN) < 1e-3 and abs(std - PUBLISHED_STD) < 1e-3:
-            return wrong("Exercise 2", "these are the published 0.1307 / 0.3081 of all 60,000 training images, "
+            return wrong("these are the published 0.1307 / 0.3081 of all 60,000 training images, "
                          "validation images included. Compute the statistics from the images you are given.")
         expected_mean, expected_std = images.mean().item(), images.std().item()
         if abs(mean - expected_mean) > 1e-3:
-            return wrong("Exercise 2", f"mean {mean:.4f}, expected {expected_mean:.4f} on images you never saw. "
+            return wrong(f"mean {mean:.4f}, expected {expected_mean:.4f} on images you never saw. "
                          "Use the argument, not a variable of the notebook.")
         if abs(std - expected_std ** 2) < 1e-4:
-            return wrong("Exercise 2", f"{std:.4f} is the variance; the standard deviation is its square root.")
+            return wrong(f"{std:.4f} is the variance; the standard deviation is its square root.")
         if abs(std - expected_std) > 1e-3:
-            return wrong("Exercise 2", f"std {std:.4f}, expected {expected_std:.4f}.")
+            return wrong(f"std {std:.4f}, expected {expected_std:.4f}.")
         found.append(f"mean {mean:.3f}, std {std:.3f}")
-    return correct("Exercise 2", f"two fresh sets of images gave {found[0]} and {found[1]}, as they should.")
+    return correct(f"two fresh sets of images gave {found[0]} and {found[1]}, as they should.")
 
 
 class _Recorder(nn.Module):
@@ -111,7 +94,7 @@ class _Recorder(nn.Module):
 
 
 @checker("Exercise 3")
-def exercise_3(accuracy: Callable[[nn.Module, list], float]) -> Feedback:
+def exercise_3(accuracy: Callable[[nn.Module, list], float]) -> Verdict:
     """``accuracy(model, batches)``: correct / total over all batches, in eval mode, without gradients."""
     images, labels = toy_digits(300, seed=3)
     recorder = _Recorder()
@@ -131,65 +114,62 @@ def exercise_3(accuracy: Callable[[nn.Module, list], float]) -> Feedback:
     recorder.seen.clear()
     result = accuracy(model, batches)
     if not isinstance(result, (int, float)) and not (isinstance(result, torch.Tensor) and result.numel() == 1):
-        return wrong("Exercise 3", f"accuracy returned a {type(result).__name__}; return one number (a float).")
+        return wrong(f"accuracy returned a {type(result).__name__}; return one number (a float).")
     result = float(result)
     if any(training for training, _ in recorder.seen):
-        return wrong("Exercise 3", "the model was in training mode while you measured: Dropout still switched "
+        return wrong("the model was in training mode while you measured: Dropout still switched "
                      "units off at random. Call model.eval() before the loop.")
     if any(grad for _, grad in recorder.seen):
-        return wrong("Exercise 3", "gradients were recorded during evaluation: wrap the loop in "
+        return wrong("gradients were recorded during evaluation: wrap the loop in "
                      "`with torch.no_grad():` (it saves memory and time).")
     if result > 1.0:
-        return wrong("Exercise 3", f"got {result:g}: return the fraction correct / total (between 0 and 1), "
+        return wrong(f"got {result:g}: return the fraction correct / total (between 0 and 1), "
                      "not a count or a percentage.")
     if abs(result - mean_of_batches) < 1e-6 and abs(result - expected) > 1e-6:
-        return wrong("Exercise 3", f"got {result:.4f}, the mean of the batch accuracies; the last batch holds "
+        return wrong(f"got {result:.4f}, the mean of the batch accuracies; the last batch holds "
                      f"only 44 images. Count correct answers and images over all batches: {expected:.4f}.")
     if abs(result - expected) > 1e-6:
-        return wrong("Exercise 3", f"got {result:.4f}, expected {expected:.4f}: predicted digit = "
+        return wrong(f"got {result:.4f}, expected {expected:.4f}: predicted digit = "
                      "model(x).argmax(dim=1); count where it equals y.")
-    return correct("Exercise 3", f"{expected:.4f} on 300 images in 5 batches (the last one short), "
+    return correct(f"{expected:.4f} on 300 images in 5 batches (the last one short), "
                    "measured in eval mode without gradients.")
 
 
 @checker("Exercise 4")
-def exercise_4(build_model: Callable[[], nn.Module]) -> Feedback:
+def exercise_4(build_model: Callable[[], nn.Module]) -> Verdict:
     """``build_model()``: the source's network as an ``nn.Sequential`` that starts with ``nn.Flatten()``."""
     model = build_model()
     if not isinstance(model, nn.Sequential):
-        return wrong("Exercise 4", f"build_model returned a {type(model).__name__}; return nn.Sequential(...).")
+        return wrong(f"build_model returned a {type(model).__name__}; return nn.Sequential(...).")
     if any(isinstance(layer, nn.Softmax) for layer in model.modules()):
-        return wrong("Exercise 4", "remove the nn.Softmax: the model outputs logits, CrossEntropyLoss applies "
+        return wrong("remove the nn.Softmax: the model outputs logits, CrossEntropyLoss applies "
                      "the softmax itself.")
     x, _ = toy_digits(5, seed=4)
     try:
-        out = model(x)
-    except NotImplementedError:
-        raise
-    except RuntimeError as error:
-        return wrong("Exercise 4", f"a batch (5, 1, 28, 28) raised: {error}. Start with nn.Flatten() so that "
+        out = student(model, x)
+    except StudentError as error:
+        return wrong(f"a batch (5, 1, 28, 28) raised: {error}. Start with nn.Flatten() so that "
                      "nn.Linear(784, 128) gets rows of 784 pixels.")
     if tuple(out.shape) != (5, 10):
-        return wrong("Exercise 4", f"a batch of 5 images gave outputs {tuple(out.shape)}; expected (5, 10).")
+        return wrong(f"a batch of 5 images gave outputs {tuple(out.shape)}; expected (5, 10).")
     shapes = [tuple(p.shape) for p in model.parameters()]
     reference = MNIST_Classifier()
     if shapes != [tuple(p.shape) for p in reference.parameters()]:
-        return wrong("Exercise 4", f"the weight shapes are {shapes}; the source's are 784 -> 128 -> 64 -> 10.")
+        return wrong(f"the weight shapes are {shapes}; the source's are 784 -> 128 -> 64 -> 10.")
     with torch.no_grad():
         for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True):
             mine.copy_(theirs)
     if not torch.allclose(model(x), reference(x), atol=1e-6):
-        return wrong("Exercise 4", "same weights, different outputs: put nn.ReLU() after the first and the "
+        return wrong("same weights, different outputs: put nn.ReLU() after the first and the "
                      "second nn.Linear, and nothing after the last.")
     count = sum(p.numel() for p in model.parameters())
-    return correct("Exercise 4", f"{count:,} parameters, and with MNIST_Classifier's weights copied in it "
+    return correct(f"{count:,} parameters, and with MNIST_Classifier's weights copied in it "
                    "gives the same logits.")
 
 
 @checker("Exercise 5 (diagnose this run)")
-def exercise_5(model_class: type[nn.Module]) -> Feedback:
+def exercise_5(model_class: type[nn.Module]) -> Verdict:
     """``model_class``: the fixed classifier. Trained here for 2 epochs on toy digits, it must learn them."""
-    name = "Exercise 5 (diagnose this run)"
     torch.manual_seed(5)
     model = model_class()
     x, y = toy_digits(1200, seed=5)
@@ -197,16 +177,16 @@ def exercise_5(model_class: type[nn.Module]) -> Feedback:
         model.eval()
         together, alone = model(x[:8]), torch.cat([model(x[i : i + 1]) for i in range(8)])
     if tuple(together.shape) != (8, 10):
-        return wrong(name, f"a batch of 8 images gave outputs {tuple(together.shape)}; expected (8, 10).")
+        return wrong(f"a batch of 8 images gave outputs {tuple(together.shape)}; expected (8, 10).")
     if not torch.allclose(together, alone, atol=1e-5):
-        return wrong(name, "an image's logits still change with the other images in its batch: the flatten "
+        return wrong("an image's logits still change with the other images in its batch: the flatten "
                      "mixes pixels of different images. Keep the batch dimension first: x.view(x.size(0), -1).")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(2):
         train_one_epoch(model, TensorBatches(x[:1000], y[:1000], 50, shuffle=False), nn.CrossEntropyLoss(), optimizer)
     held_out = multiclass_accuracy(predict(model, x[1000:]), y[1000:])
     if held_out < 0.9:
-        return wrong(name, f"after 2 epochs it classifies only {held_out:.0%} of held-out toy digits "
+        return wrong(f"after 2 epochs it classifies only {held_out:.0%} of held-out toy digits "
                      "(chance is 10 %). Compare your forward with the source's, line by line.")
-    return correct(name, f"each image's logits now depend on that image alone, and 2 epochs reach "
+    return correct(f"each image's logits now depend on that image alone, and 2 epochs reach "
                    f"{held_out:.0%} on held-out toy digits.")

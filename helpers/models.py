@@ -1,0 +1,66 @@
+"""The course's reference models: the source post's networks, defined once.
+
+The lessons write each model by hand (that is what they teach); the exercise checkers, the
+benchmark and the tests build the same networks from here, so a change to a reference model is
+made in one place.
+
+    boston_regression_mlp   13-30-15-8-1, ReLU between layers (lesson 01, the source's model)
+    boston_binary_mlp       13-32-16-1, with the source's final nn.Sigmoid (lesson 02)
+    boston_band_mlp         13-32-16-3, logits for three price bands (lesson 03, the course's model)
+    MNIST_Classifier        784-128-64-10, the source's class for MNIST (lesson 04)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def boston_regression_mlp(inputs: int = 13) -> nn.Sequential:
+    """The source's regression network: features (N, inputs) -> prices (N, 1)."""
+    return nn.Sequential(
+        nn.Linear(inputs, 30), nn.ReLU(), nn.Linear(30, 15), nn.ReLU(), nn.Linear(15, 8), nn.ReLU(), nn.Linear(8, 1)
+    )
+
+
+def boston_binary_mlp(inputs: int = 13, *, sigmoid: bool = True) -> nn.Sequential:
+    """The source's binary classifier: features (N, inputs) -> probabilities (N, 1).
+
+    ``sigmoid=False`` drops the final ``nn.Sigmoid``: the model then outputs logits (N, 1), the
+    form ``nn.BCEWithLogitsLoss`` wants.
+    """
+    layers = [nn.Linear(inputs, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)]
+    return nn.Sequential(*layers, *([nn.Sigmoid()] if sigmoid else []))
+
+
+def boston_band_mlp(inputs: int = 13, classes: int = 3) -> nn.Sequential:
+    """The course's softmax classifier: features (N, inputs) -> logits (N, classes), no softmax."""
+    return nn.Sequential(nn.Linear(inputs, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, classes))
+
+
+class MNIST_Classifier(nn.Module):  # noqa: N801 (the source's name)
+    """The source's MNIST network: images (B, 1, 28, 28) -> logits (B, 10), flattened in ``forward``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(28 * 28, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.output = nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.view(x.size(0), -1)
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.output(x)
+
+
+def last_layer(model: nn.Module) -> nn.Module | None:
+    """The model's last leaf module (the one that makes its output in an ``nn.Sequential``), or ``None``."""
+    leaves = [m for m in model.modules() if not list(m.children())]
+    return leaves[-1] if leaves else None
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's parameters (the CPU for a model without any)."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
