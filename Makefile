@@ -4,6 +4,7 @@
 #   make run    execute every notebook with papermill into build/ (summary.json, HTML pages)
 #   make bench  the source's MNIST pipeline against the in-memory one (ARGS=--quick: smoke run)
 #   make e2e    Run All in JupyterLab in headless Chromium; screenshots and report in build/e2e/
+#   make seeds  every lesson at SEED 0-29 (ARGS="--only 02 --seeds 30-59"): do the self-checks hold?
 # The install is stamped: it reruns only when requirements.txt or pyproject.toml change,
 # so a second `make test` needs no network.
 
@@ -14,7 +15,7 @@ STAMP := $(VENV)/.installed
 # nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
 NBVAL_WORKERS ?= 2
 
-.PHONY: install run test lint unit nbval lab bench e2e clean
+.PHONY: install run test lint unit nbval lab bench e2e seeds clean
 
 install: $(STAMP)
 
@@ -43,6 +44,10 @@ test: lint unit nbval
 # The student's way in: progress bars on, whatever the shell says.
 lab: $(STAMP)
 	COURSE_PROGRESS=1 $(PY) -m jupyter lab --notebook-dir=.
+
+# Run lessons at many SEED values (ARGS="--only 02 --seeds 0-29"): does every self-check hold?
+seeds: $(STAMP)
+	COURSE_PROGRESS=0 $(PY) -m instructor.seeds $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m instructor.bench $(ARGS)

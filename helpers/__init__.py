@@ -1,13 +1,14 @@
 """helpers: the small library the course's notebooks import.
 
-    notebook    setup_notebook: check the parameters, seed, pick the device, one CPU thread
-    validate    the small validators behind setup_notebook and the helpers' own arguments
+    notebook    setup_notebook (seed, device, one CPU thread), show_results (the batch-run JSON)
+    models      the course's reference models (the source's networks), for checkers, bench and tests
+    validate    the small validators behind the helpers' own arguments
     device      get_device, describe_device
     seed        set_seed
     data        resolve_data_dir, split_indices, Standardizer, TabularDataset, TensorBatches
     boston      the bundled Boston table and its three tasks (regression, binary, price bands)
     mnist       load_mnist (verified torchvision download), mnist_tensors (the fast path)
-    training    train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode, model_device
+    training    train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode
     checks      the shape and last-layer checks fit runs on the first batch
     metrics     accuracy, RMSE, MAE, confusion matrix, precision and recall
     plots       figures, each returned as a matplotlib Figure
@@ -32,10 +33,9 @@ from helpers.metrics import (
     rmse,
 )
 from helpers.mnist import load_mnist, mnist_tensors
-from helpers.notebook import setup_notebook
+from helpers.notebook import setup_notebook, show_results
 from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, plot_image_grid
 from helpers.training import best_epoch, fit, predict
-from helpers.validate import fraction_or_zero, positive_int, positive_number
 
 __all__ = [
     "BAND_NAMES",
@@ -50,7 +50,6 @@ __all__ = [
     "boston_splits",
     "confusion_matrix",
     "fit",
-    "fraction_or_zero",
     "load_boston",
     "load_checkpoint",
     "load_mnist",
@@ -60,12 +59,11 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_history",
     "plot_image_grid",
-    "positive_int",
-    "positive_number",
     "precision_recall",
     "predict",
     "rmse",
     "save_checkpoint",
     "setup_notebook",
+    "show_results",
     "split_indices",
 ]

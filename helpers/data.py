@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from helpers.validate import positive_int
+from helpers.validate import fraction, fraction_or_zero, positive_int
 
 #: Environment variable naming the data folder, e.g. ``COURSE_DATA_DIR=/data/course``.
 DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
@@ -55,10 +55,8 @@ def split_indices(
     The test rows are taken first, then ``val_fraction`` of the rest becomes validation, so
     adding a validation split never moves rows into or out of the test set.
     """
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    fraction("test_fraction", test_fraction)
+    fraction_or_zero("val_fraction", val_fraction)
     order = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * test_fraction))
     n_val = int(round((n - n_test) * val_fraction))

@@ -32,6 +32,10 @@ def available_devices() -> list[str]:
 
 
 def _auto_device() -> torch.device:
+    """The machine's accelerator (CUDA or Apple MPS) if it has one, else the CPU."""
+    accelerator = getattr(torch, "accelerator", None)  # torch 2.6+; the fallback serves older releases
+    if accelerator is not None:
+        return accelerator.current_accelerator(check_available=True) or torch.device("cpu")
     if torch.cuda.is_available():
         return torch.device("cuda")
     if _mps_available():

@@ -7,6 +7,8 @@ import random
 import numpy as np
 import torch
 
+from helpers.validate import non_negative_int
+
 
 def set_seed(seed: int) -> torch.Generator:
     """Seed ``random``, NumPy and torch (CUDA included) with ``seed``.
@@ -19,9 +21,7 @@ def set_seed(seed: int) -> torch.Generator:
     Raises:
         ValueError: ``seed`` is not a non-negative integer.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = non_negative_int("seed", int(seed) if isinstance(seed, np.integer) else seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device

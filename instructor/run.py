@@ -20,7 +20,6 @@ Exit status: 0 all ok, 1 a notebook failed, 2 a usage error (nothing ran), 130 C
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import json
 import os
@@ -91,17 +90,23 @@ def select(course: dict[str, Path], only: Sequence[str] | None) -> dict[str, Pat
 
 
 def parse_value(text: str) -> Any:
-    """A ``-p`` value as papermill reads it: bool, None, int, float, a Python list or dict literal, else the text."""
-    spelled = {"True": True, "true": True, "False": False, "false": False, "None": None, "null": None}
+    """A ``-p`` value exactly as ``papermill -p`` reads it: ``True``, ``False``, ``None``, an int, a float,
+    else the text unchanged (so ``true``, ``null`` and ``[1, 2]`` stay strings; use a YAML file for lists)."""
+    spelled = {"True": True, "False": False, "None": None}
     if text in spelled:
         return spelled[text]
     for kind in (int, float):
         with contextlib.suppress(ValueError):
             return kind(text)
-    if text.lstrip().startswith(("[", "{")):
-        with contextlib.suppress(ValueError, SyntaxError):
-            return ast.literal_eval(text)
     return text
+
+
+def quick_parameters(path: Path) -> dict[str, Any]:
+    """A notebook's smoke-run settings, kept in its metadata (``course.quick``) off the student's page."""
+    quick = nbformat.read(path, as_version=4).metadata.get("course", {}).get("quick", {})
+    if not isinstance(quick, dict):
+        raise CourseError(f"{path}: metadata course.quick must be a mapping of NAME: value, got {quick!r}")
+    return dict(quick)
 
 
 def split_scope(name: str) -> tuple[str | None, str]:
@@ -151,8 +156,7 @@ def plan(
     """The parameters to inject into each selected notebook (``assignments``: the raw ``-p`` pairs),
     checked against what each declares. A KEY must name a notebook of ``course`` (default ``selected``)."""
     common, scoped = load_parameters_file(parameters_file) if parameters_file else ({}, {})
-    options = {"QUICK": True} if quick else {}
-    options |= {"DEVICE": device} if device else {}
+    options = {"DEVICE": device} if device else {}
     layers: list[tuple[str | None, dict[str, Any]]] = [(None, common), *scoped.items(), (None, options)]
     cli = [(*split_scope(name), parse_value(text)) for name, text in assignments]
     layers += [(scope, {bare: value}) for scope, bare, value in sorted(cli, key=lambda item: item[0] is not None)]
@@ -164,7 +168,7 @@ def plan(
     planned: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     for name, path in selected.items():
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = quick_parameters(path) if quick else {}  # anything given explicitly wins
         for scope, section in layers:
             if scope is None or matches(name, scope):
                 values.update(section)
@@ -292,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="set a parameter in every notebook (EPOCHS 3) or in some (04:EPOCHS 5); repeatable")
     parser.add_argument("--parameters-file", type=Path, metavar="YAML",
                         help='YAML file: NAME: value for every notebook, "KEY": {NAME: value} for some')
-    parser.add_argument("--quick", action="store_true", help="QUICK=True: each notebook's short smoke-run settings")
+    parser.add_argument("--quick", action="store_true",
+                        help="each notebook's short smoke-run settings (metadata course.quick)")
     parser.add_argument("--device", metavar="DEV", help="DEVICE for every notebook: auto, cpu, cuda, cuda:N, mps")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing notebook")
     parser.add_argument("--verbose", action="store_true", help="show papermill's per-cell progress bar")

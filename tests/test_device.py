@@ -18,6 +18,8 @@ def machine(monkeypatch):
         monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda > 0)
         monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda)
         monkeypatch.setattr(dev, "_mps_available", lambda: mps)
+        found = torch.device("cuda") if cuda else torch.device("mps") if mps else None
+        monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda check_available=False: found)
 
     return make
 
@@ -26,6 +28,13 @@ def machine(monkeypatch):
 def test_auto_prefers_cuda_then_mps_then_cpu(machine, cuda, mps, expected):
     machine(cuda=cuda, mps=mps)
     assert dev.get_device("auto") == dev.get_device(None) == torch.device(expected)
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [(1, True, "cuda"), (0, True, "mps"), (0, False, "cpu")])
+def test_auto_without_torch_accelerator_falls_back_for_older_torch(machine, monkeypatch, cuda, mps, expected):
+    machine(cuda=cuda, mps=mps)
+    monkeypatch.delattr(torch, "accelerator")  # torch < 2.6 has no torch.accelerator
+    assert dev.get_device("auto") == torch.device(expected)
 
 
 def test_cpu_is_always_there(machine):

@@ -16,11 +16,10 @@ import pytest
 import yaml
 
 import helpers
-from helpers.validate import PARAMETERS as KNOWN_PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-BATCH_ONLY = ("QUICK", "CHECK_RESULTS")
+BATCH_ONLY = "CHECK_RESULTS"
 BATCH_COMMENT = "for batch runs; leave as is"
 
 
@@ -81,80 +80,97 @@ def test_committed_clean(path):
     assert dirty == [], f"cells {dirty} have outputs or execution counts: clear them before committing"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
-def test_parameters_cell_is_plain_and_papermill_lists_every_parameter(path, caplog):
+def parameters_problem(path: Path) -> str | None:
+    """What is wrong with the notebook's ``parameters`` cell for papermill, or ``None``."""
     _, cell = parameters_cell(load(path))
     names = assigned_names(cell)
-    with caplog.at_level(logging.WARNING, logger="papermill"):
+    logger = logging.getLogger("papermill")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
         inspected = papermill.inspect_notebook(path)
-    assert [r.getMessage() for r in caplog.records if r.name.startswith("papermill")] == []
-    assert list(inspected) == names
-    tree = ast.parse(cell)
-    for node in tree.body:
+    finally:
+        logger.removeHandler(handler)
+    if records:
+        return f"papermill warned: {records[0].getMessage()}"
+    if list(inspected) != names:
+        return f"papermill lists {list(inspected)}, the cell assigns {names}"
+    for node in ast.parse(cell).body:
         name = node.targets[0].id
-        assert inspected[name]["default"] == ast.get_source_segment(cell, node.value), name
-    assert tuple(sorted(names[-2:])) == tuple(sorted(BATCH_ONLY)), "QUICK and CHECK_RESULTS come last"
-    lines = cell.splitlines()
-    first_batch_line = min(node.lineno for node in tree.body if node.targets[0].id in BATCH_ONLY) - 1
-    comment_above = lines[first_batch_line - 1] if first_batch_line > 0 else ""
-    for node in tree.body[-2:]:
-        line = lines[node.lineno - 1]
-        assert BATCH_COMMENT in line or BATCH_COMMENT in comment_above, f"{line!r}: say '{BATCH_COMMENT}'"
+        if inspected[name]["default"] != ast.get_source_segment(cell, node.value):
+            return f"papermill reads {name}'s default as {inspected[name]['default']!r}"
+    if names[-1:] != [BATCH_ONLY]:
+        return f"{BATCH_ONLY} comes last"
+    if BATCH_COMMENT not in cell.splitlines()[-1]:
+        return f"the {BATCH_ONLY} line says '{BATCH_COMMENT}'"
+    return None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+def test_parameters_cell_is_plain_and_papermill_lists_every_parameter(path):
+    assert parameters_problem(path) is None
 
 
 @pytest.mark.parametrize(
     "cell, reason",
     [
-        ("EPOCHS: int = 5  # papermill skips annotated lines\nQUICK = False\nCHECK_RESULTS = True", "only plain"),
-        ("EPOCHS = 5  # e.g. -p EPOCHS=3\nQUICK = False\nCHECK_RESULTS = True", "Unable to parse line 1"),
-        ("QUICK = False  # for batch runs; leave as is\nCHECK_RESULTS = True  # for batch runs; leave as is\nLR = 0.1",
-         "QUICK and CHECK_RESULTS come last"),
+        ("EPOCHS: int = 5  # papermill skips annotated lines\nCHECK_RESULTS = True", "only plain"),
+        (f"EPOCHS = 5  # e.g. -p EPOCHS=3\nCHECK_RESULTS = True  # {BATCH_COMMENT}", "Unable to parse line 1"),
+        (f"CHECK_RESULTS = True  # {BATCH_COMMENT}\nLR = 0.1", "CHECK_RESULTS comes last"),
+        ("LR = 0.1\nCHECK_RESULTS = True", "says 'for batch runs"),
     ],
-    ids=["annotation", "second =", "batch knobs not last"],
+    ids=["annotation", "second =", "batch flag not last", "batch flag unexplained"],
 )
-def test_the_parameters_check_catches_what_papermill_would_get_wrong(cell, reason, tmp_path, caplog):
+def test_the_parameters_check_catches_what_papermill_would_get_wrong(cell, reason, tmp_path):
     import nbformat
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell, metadata={"tags": ["parameters"]})])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "bad.ipynb")
-    with pytest.raises(AssertionError, match=reason):
-        test_parameters_cell_is_plain_and_papermill_lists_every_parameter(tmp_path / "bad.ipynb", caplog)
+    try:
+        problem = parameters_problem(tmp_path / "bad.ipynb")
+    except AssertionError as error:
+        problem = str(error)
+    assert problem is not None and re.search(reason, problem)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
-def test_setup_cell_passes_every_parameter_to_setup_notebook(path):
+def test_quick_settings_live_in_metadata_and_name_declared_parameters(path):
     nb = load(path)
-    index, cell = parameters_cell(nb)
-    names = assigned_names(cell)
+    quick = nb["metadata"].get("course", {}).get("quick")
+    assert isinstance(quick, dict) and quick, "metadata course.quick: the smoke-run settings `make run --quick` uses"
+    declared = assigned_names(parameters_cell(nb)[1])
+    assert sorted(set(quick) - set(declared)) == [], "course.quick may only set declared parameters"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+def test_the_setup_call_is_one_short_line_after_the_parameters(path):
+    nb = load(path)
+    index, _ = parameters_cell(nb)
     following = [c for c in nb["cells"][index + 1 :] if c["cell_type"] == "code"]
     assert following, "a setup cell must follow the parameters cell"
-    setup = ast.parse(python_source(following[0]))
-    calls = [n for n in ast.walk(setup) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "setup_notebook"]
-    assert len(calls) == 1, "the code cell right after 'parameters' calls setup_notebook(...) once"
-    passed = {kw.arg: kw.value for kw in calls[0].keywords if kw.arg != "rules"}
-    assert sorted(passed) == sorted(names), "pass every parameter, and only those, by name"
-    assert all(isinstance(v, ast.Name) and v.id == k for k, v in passed.items()), "write NAME=NAME"
-    rules = next((kw.value for kw in calls[0].keywords if kw.arg == "rules"), None)
-    extras = sorted(set(names) - set(KNOWN_PARAMETERS))
-    if isinstance(rules, ast.Dict):
-        assert sorted(ast.literal_eval(key) for key in rules.keys) == extras, "rules={...} covers exactly the extras"
-    else:
-        assert rules is None and extras == [], f"the notebook's own parameters {extras} need rules={{...}}"
-    others = [node for node in setup.body if not (isinstance(node, (ast.Assign, ast.Expr)) and node.value is calls[0])]
-    extra = [ast.unparse(node) for node in others]
-    assert len(extra) <= 1 and all("QUICK" in line for line in extra), f"only the setup call and a QUICK line: {extra}"
+    lines = [line for line in python_source(following[0]).splitlines() if line.strip()]
+    assert len(lines) == 1 and re.fullmatch(r"device = setup_notebook\(seed=SEED(, device=DEVICE)?\)", lines[0]), (
+        f"the cell after 'parameters' is `device = setup_notebook(seed=SEED, device=DEVICE)`, got {lines}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
-def test_results_cell_is_last_and_the_self_check_comes_before_it(path):
-    nb = load(path)
-    results = tagged(nb, "results")
-    assert results == [len(nb["cells"]) - 1], "exactly one cell is tagged 'results', and it is the last"
-    assert "display(JSON(results))" in source(nb["cells"][-1])
-    checks = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
-              and "if CHECK_RESULTS and not QUICK:" in source(c)]
-    assert len(checks) == 1 and checks[0] < results[0], "one self-check cell (`if CHECK_RESULTS and not QUICK:`)"
+def test_batch_run_cells_sit_together_at_the_end_collapsed(path):
+    """The self-check and results cells come last, under a '## For batch runs' heading, source collapsed."""
+    cells = load(path)["cells"]
+    heading, check, results = cells[-3:]
+    assert heading["cell_type"] == "markdown" and source(heading).startswith("## For batch runs")
+    assert tagged({"cells": cells}, "results") == [len(cells) - 1], "exactly one cell is tagged 'results': the last"
+    assert "show_results(" in source(results)
+    assert check["cell_type"] == "code" and source(check).startswith("if CHECK_RESULTS:")
+    for cell in (check, results):
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapse the batch-run cells"
+    student_cells = "\n".join(source(c) for c in cells[:-3] if c["cell_type"] == "code")
+    for machinery in ("CHECK_RESULTS", "QUICK", "warnings.", "positive_int", "positive_number", "fraction_or_zero"):
+        assert machinery not in student_cells.replace(f"CHECK_RESULTS = True  # {BATCH_COMMENT}", ""), machinery
 
 
 def helpers_imports(path: Path) -> tuple[set[str], list[str]]:
@@ -277,3 +293,49 @@ def test_datasets_are_ignored_but_boston_is_tracked():
 def test_ci_runs_the_command_the_readme_gives():
     assert "make test" in (ROOT / "README.md").read_text()
     assert re.search(r"^make test\b", (ROOT / ".ci" / "run").read_text(), re.MULTILINE)
+
+
+#: Dependencies the course runs as tools rather than imports, with the text that shows where.
+TOOLS = {
+    "jupyterlab": ("Makefile", "-m jupyter lab"),
+    "ipykernel": ("instructor/run.py", 'kernel_name="python3"'),
+    "ipywidgets": ("helpers/progress.py", 'find_spec("ipywidgets")'),
+    "pytest-cov": ("Makefile", "--cov=helpers"),
+    "pytest-xdist": ("Makefile", "-n $(NBVAL_WORKERS)"),
+    "nbval": ("Makefile", "--nbval-lax"),
+    "ruff": ("Makefile", "-m ruff check"),
+    "setuptools": ("pyproject.toml", 'build-backend = "setuptools.build_meta"'),
+}
+IMPORT_NAMES = {"pyyaml": "yaml"}
+
+
+def imported_modules() -> set[str]:
+    """Top-level modules imported anywhere in the course's code, tests and notebooks."""
+    found: set[str] = set()
+    sources = [p.read_text(encoding="utf-8") for folder in ("helpers", "instructor", "tests")
+               for p in (ROOT / folder).rglob("*.py")]
+    sources += [python_source(c) for path in NOTEBOOKS for c in load(path)["cells"] if c["cell_type"] == "code"]
+    for text in sources:
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_declared_dependency_is_used():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = requirement_names(project["dependencies"] + sum(project["optional-dependencies"].values(), []))
+    declared |= requirement_names((ROOT / "requirements.txt").read_text().splitlines())
+    imported = imported_modules()
+    unused = []
+    for name in declared:
+        if name in TOOLS:
+            file, evidence = TOOLS[name]
+            if evidence not in (ROOT / file).read_text(encoding="utf-8"):
+                unused.append(f"{name} (no {evidence!r} in {file})")
+        elif IMPORT_NAMES.get(name, name.replace("-", "_")) not in imported:
+            unused.append(name)
+    assert unused == [], f"declared but never used: {unused}; drop them or use them"

@@ -16,7 +16,7 @@ import pytest
 from instructor import run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "01_tiny.ipynb"
-DECLARED = "EPOCHS, LR, DATA_DIR, FAIL, QUICK"
+DECLARED = "EPOCHS, LR, DATA_DIR, SEED, FAIL, CHECK_RESULTS"
 
 
 @pytest.fixture(scope="module")
@@ -53,23 +53,27 @@ def test_lessons_come_first_then_solutions_and_only_selects(course):
 
 @pytest.mark.parametrize(
     "text, value",
-    [("3", 3), ("1e-3", 1e-3), ("True", True), ("false", False), ("None", None), ("cpu", "cpu"),
-     ("[1e-3, 1e-2]", [1e-3, 1e-2]), ("0x10", "0x10"), ("[oops", "[oops")],
+    [("3", 3), ("1e-3", 1e-3), ("True", True), ("false", "false"), ("None", None), ("null", "null"),
+     ("cpu", "cpu"), ("[1e-3, 1e-2]", "[1e-3, 1e-2]"), ("0x10", "0x10"), ("-2", -2), ("1_000", 1000)],
 )
-def test_values_are_read_like_papermill_p(text, value):
-    assert run.parse_value(text) == value
-    assert type(run.parse_value(text)) is type(value)
+def test_values_are_read_exactly_as_papermill_p_reads_them(text, value):
+    from papermill.cli import _resolve_type  # papermill's own reader of -p values
+
+    ours, theirs = run.parse_value(text), _resolve_type(text)
+    assert type(ours) is type(theirs) and ours == theirs == value
 
 
 def test_yaml_sections_and_command_line_in_priority_order(course, tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text('EPOCHS: 3\nLR: 0.01\n01:\n  EPOCHS: 4\n"solutions/01":\n  DATA_DIR: /data\n')
     planned = run.plan(run.discover(course), [("02:LR", "0.3"), ("LR", "0.2")], params, quick=True)
+    quick = {"CHECK_RESULTS": False}  # the fixture's metadata course.quick; its EPOCHS 1 loses to the YAML file
     assert planned == {
-        "01_tiny": {"EPOCHS": 4, "LR": 0.2, "QUICK": True},  # the 01 section reaches lesson and solution
-        "02_tiny": {"EPOCHS": 3, "LR": 0.3, "QUICK": True},  # -p KEY:NAME beats -p NAME, whatever the order
-        "solutions/01_tiny": {"EPOCHS": 4, "LR": 0.2, "DATA_DIR": "/data", "QUICK": True},
+        "01_tiny": {**quick, "EPOCHS": 4, "LR": 0.2},  # the 01 section reaches lesson and solution
+        "02_tiny": {**quick, "EPOCHS": 3, "LR": 0.3},  # -p KEY:NAME beats -p NAME, whatever the order
+        "solutions/01_tiny": {**quick, "EPOCHS": 4, "LR": 0.2, "DATA_DIR": "/data"},
     }
+    assert run.plan(run.discover(course), quick=True)["02_tiny"] == {"EPOCHS": 1, "CHECK_RESULTS": False}
     for text, message in [
         ("EPOCHS: [", "not valid YAML"),
         ("- 1\n", "expected a mapping"),
@@ -119,7 +123,7 @@ def test_a_failing_notebook_is_reported_and_the_next_one_runs(tiny_run):
     }
     assert solution["status"] == "ok" and solution["error"] is None and solution["seconds"] > 0
     assert solution["parameters"] == {"EPOCHS": 2}
-    assert solution["results"] == {"epochs": 2, "lr": 0.1, "quick": False, "data_dir": None}
+    assert solution["results"] == {"epochs": 2, "lr": 0.1, "check_results": True, "data_dir": None}
     executed = nbformat.read(out / "notebooks" / "01_tiny.ipynb", as_version=4)  # the traceback is kept
     errors = [o.ename for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == ["ValueError"]
