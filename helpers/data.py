@@ -90,7 +90,7 @@ class Standardizer:
         x = as_float_tensor(x)
         if x.ndim != 2 or len(x) < 2:
             raise ValueError(f"Standardizer.fit needs a 2-D array with at least 2 rows, got shape {tuple(x.shape)}")
-        std = x.std(dim=0, unbiased=False)
+        std = x.std(dim=0, correction=0)
         return cls(mean=x.mean(dim=0), std=torch.where(std > 0, std, torch.ones_like(std)))
 
     def transform(self, x: torch.Tensor | np.ndarray | pd.DataFrame) -> torch.Tensor:
