@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import shutil
 import struct
@@ -26,12 +25,6 @@ def write_idx_images(path: Path, images: np.ndarray) -> None:
 def write_idx_labels(path: Path, labels: np.ndarray) -> None:
     """Write uint8 labels (N,) in the idx1 format."""
     path.write_bytes(struct.pack(">II", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
-
-
-def gzip_file(src: Path, dst: Path) -> str:
-    """Gzip ``src`` to ``dst``; return the md5 of the .gz."""
-    dst.write_bytes(gzip.compress(src.read_bytes()))
-    return hashlib.md5(dst.read_bytes()).hexdigest()
 
 
 @pytest.fixture(autouse=True, scope="session")

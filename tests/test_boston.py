@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,8 @@ from helpers.boston import (
     regression_targets,
 )
 from helpers.data import split_indices
-from tests.conftest import ROOT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BUNDLED = ROOT / "data" / boston.BOSTON_FILENAME
 

@@ -4,6 +4,8 @@ download from local mirrors (one breaks off mid-file), and the in-memory fast pa
 from __future__ import annotations
 
 import functools
+import gzip
+import hashlib
 import http.server
 import threading
 from pathlib import Path
@@ -14,7 +16,6 @@ from torchvision import datasets
 
 from helpers import mnist
 from helpers.mnist import MNISTDataError, check_mnist_files, ensure_mnist, load_mnist, mnist_tensors
-from tests.conftest import gzip_file
 
 NO_SERVER = ["http://127.0.0.1:9/"]  # the discard port: connection refused at once, never the internet
 
@@ -100,7 +101,10 @@ def local_mirrors(tiny_mnist, tmp_path_factory, monkeypatch):
     the second breaks off every file half-way, the third serves the files whole."""
     good = tmp_path_factory.mktemp("mirror")
     raw = tiny_mnist / "MNIST" / "raw"
-    resources = [(f"{name}.gz", gzip_file(raw / name, good / f"{name}.gz")) for name in mnist.MNIST_MD5]
+    resources = []
+    for name in mnist.MNIST_MD5:  # a mirror serves gzipped files, each with the md5 of its .gz
+        (good / f"{name}.gz").write_bytes(gzip.compress((raw / name).read_bytes()))
+        resources.append((f"{name}.gz", hashlib.md5((good / f"{name}.gz").read_bytes()).hexdigest()))
     monkeypatch.setattr(BreaksOffHalfWay, "served", [])
     servers = [serve(good, BreaksOffHalfWay), serve(good)]
     monkeypatch.setattr(datasets.MNIST, "resources", resources)
