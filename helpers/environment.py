@@ -14,12 +14,12 @@ from pathlib import Path
 REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "platformdirs")
 
 
-def install_command() -> str:
-    """What to run in a notebook cell to install the course's dependencies into this kernel."""
+def install_command(missing: list[str]) -> str:
+    """What to run in a notebook cell to install the ``missing`` libraries into this kernel."""
     requirements = Path(__file__).resolve().parent.parent / "requirements.txt"
     if requirements.is_file():  # a clone of the course: its tested set
         return f'%pip install -r "{requirements}"'
-    return f'%pip install "{Path(__file__).resolve().parent.parent}"'
+    return f"%pip install {' '.join(missing)}"  # an installed package whose environment lost a library
 
 
 def require_dependencies() -> None:
@@ -28,7 +28,7 @@ def require_dependencies() -> None:
     if missing:
         raise ModuleNotFoundError(
             f"The course needs {', '.join(missing)}, which this kernel's Python ({sys.executable}) lacks: "
-            f"run `{install_command()}` in a cell, then Kernel > Restart Kernel and run the notebook again."
+            f"run `{install_command(missing)}` in a cell, then Kernel > Restart Kernel and run the notebook again."
         )
 
 

@@ -215,3 +215,26 @@ def test_a_clone_runs_without_installing_the_course(fresh, tmp_path):
         assert Path(done.stdout.strip()).resolve() == clone / "helpers" / "__init__.py", done.stderr
     nb = run_notebook(fresh["deps"], clone / "notebooks" / lesson.name, clone / "notebooks", env, "-p", "QUICK", "True")
     assert [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"] == []
+
+
+def test_a_lesson_alone_without_mnist_or_network_stops_with_one_line(fresh, tmp_path):
+    lesson = next((p for p in LESSONS if "load_mnist(" in p.read_text()), None)
+    if lesson is None:
+        pytest.skip("no lesson loads MNIST")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(lesson, alone)
+    cache = tmp_path / "empty-cache"  # a class image with no MNIST, no COURSE_DATA_DIR and no network
+    out = alone / f"{lesson.stem}.out.ipynb"
+    cmd = [fresh["installed"], "-m", "papermill", str(alone / lesson.name), str(out), "--cwd", str(alone),
+           "-k", "python3", "-p", "QUICK", "True"]
+    done = subprocess.run(cmd, env=clean_env(XDG_CACHE_HOME=str(cache)), capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT)
+    assert done.returncode != 0
+    errors = [o for c in json.loads(out.read_text())["cells"] for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert [e["ename"] for e in errors] == ["MNISTDataError"]
+    first = errors[0]["evalue"].splitlines()[0]
+    raw = cache / "torch-core-models" / "MNIST" / "raw"
+    assert first.startswith(f"MNIST is not ready in {raw} (the download failed"), first
+    assert "COURSE_DATA_DIR" in first and "run this cell again" in first

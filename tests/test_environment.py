@@ -21,6 +21,11 @@ def test_a_missing_dependency_names_itself_and_the_command_to_run(monkeypatch):
     assert f'%pip install -r "{ROOT / "requirements.txt"}"' in message and "Restart Kernel" in message
 
 
+def test_outside_a_clone_the_command_installs_the_missing_libraries(monkeypatch, tmp_path):
+    monkeypatch.setattr(environment, "__file__", str(tmp_path / "site-packages" / "helpers" / "environment.py"))
+    assert environment.install_command(["torch", "tqdm"]) == "%pip install torch tqdm"
+
+
 def test_the_required_list_is_the_package_dependencies():
     tomllib = pytest.importorskip("tomllib")
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
