@@ -28,11 +28,12 @@ c.Spawner.default_url = "/lab"
 # The environment that runs the servers and the kernels: the one this hub runs from (/opt/course).
 c.Spawner.cmd = [os.path.join(os.path.dirname(sys.executable), "jupyterhub-singleuser")]
 
-# Measured (make measure): a lesson's kernel peaks at ~1.7 GiB RSS (lesson 04, MNIST in memory),
-# 0.5 GiB for lessons 01-03; the server itself ~0.1 GiB. Each kernel uses one thread.
-c.Spawner.mem_guarantee = "2G"  # what one student needs to run lesson 04: plan RAM as students x 2 GiB
+# Measured (make measure, make hub-test; README "A class on JupyterHub"): a kernel's peak RSS after Run All
+# is 1.36 GiB for lesson 04 (MNIST in memory) and 0.76 GiB for lessons 01-03; a student's server adds
+# 0.16 GiB. Each kernel runs one thread: 10-53 CPU seconds per Run All.
+c.Spawner.mem_guarantee = "2G"  # lesson 04 (1.5 GiB with the server) plus room to rerun a cell: RAM = students x 2G
 c.Spawner.mem_limit = "3G"  # a runaway cell stops here, not the machine
-c.Spawner.cpu_guarantee = 0.5  # two students per core still run Run All in about twice its time alone
+c.Spawner.cpu_guarantee = 0.5  # two students per core: lesson 04's 53 CPU s still run in under two minutes
 c.Spawner.cpu_limit = 1.0  # the lessons run one thread: more than a core only helps a runaway cell
 
 # A busy machine can take longer than the default 30 s to start a server.
