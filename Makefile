@@ -5,6 +5,10 @@
 #   make bench  the source's MNIST pipeline against the in-memory one (ARGS=--quick: smoke run)
 #   make e2e    Run All in JupyterLab in headless Chromium; screenshots and report in build/e2e/
 #   make seeds  every lesson at SEED 0-29 (ARGS="--only 02 --seeds 30-59"): do the self-checks hold?
+#   make dist   build the wheel and sdist into dist/ offline and check the wheel's metadata
+#   make dist-test  each lesson alone in an empty folder, run from the installed wheel (no repository)
+#   make hub-test   three students on a real JupyterHub on 127.0.0.1 run lesson 02 at once (deploy/)
+#   make measure    each lesson's kernel memory and CPU seconds; lesson 02 with 1, 2 and 4 students at once
 # The install is stamped: it reruns only when requirements.txt or pyproject.toml change,
 # so a second `make test` needs no network.
 
@@ -15,7 +19,7 @@ STAMP := $(VENV)/.installed
 # nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
 NBVAL_WORKERS ?= 2
 
-.PHONY: install run test lint unit nbval claims lab bench e2e seeds clean
+.PHONY: install run test lint unit nbval claims lab bench e2e seeds dist dist-test hub-test measure clean
 
 install: $(STAMP)
 
@@ -30,10 +34,10 @@ run: $(STAMP)
 	COURSE_PROGRESS=0 $(PY) -m instructor.run $(ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check helpers instructor tests notebooks
+	$(PY) -m ruff check helpers instructor tests notebooks deploy
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q -m "not browser and not claims" --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
+	$(PY) -m pytest tests -q -m "not browser and not claims and not dist" --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 nbval: $(STAMP)
 	COURSE_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
@@ -61,5 +65,33 @@ e2e: $(STAMP)
 	$(PY) -m instructor.e2e $(ARGS)
 	$(PY) -m pytest tests/test_e2e.py -q -p no:cacheprovider
 
+# The package as pip gets it: wheel and sdist built offline (no build isolation), then the wheel's
+# metadata, file list and bundled data are checked.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+	$(PY) -m pytest tests/test_dist.py -q -p no:cacheprovider -m dist -k built
+
+# Each lesson copied alone into an empty folder and run with papermill from the installed wheel in a
+# fresh virtual environment; a copied clone run without installing the package.
+dist-test: dist
+	COURSE_PROGRESS=0 $(PY) -m pytest tests/test_dist.py -q -p no:cacheprovider -m dist -k "not built"
+
+# A real JupyterHub with three students (deploy/hub_test.py): JupyterHub and nbgitpuller from PyPI
+# into .venv (the servers' environment), the proxy from npm into deploy/node_modules.
+HUB_STAMP := $(VENV)/.hub-installed
+
+$(HUB_STAMP): $(STAMP) deploy/requirements-hub.txt deploy/package-lock.json
+	$(PY) -m pip install -r deploy/requirements-hub.txt
+	npm ci --prefix deploy --no-audit --no-fund
+	@touch $(HUB_STAMP)
+
+hub-test: $(HUB_STAMP)
+	$(PY) -m deploy.hub_test $(ARGS)
+
+# Each lesson's kernel peak memory and CPU seconds, and lesson 02 with 1, 2 and 4 students at once.
+measure: $(STAMP)
+	COURSE_PROGRESS=0 $(PY) -m deploy.measure $(ARGS)
+
 clean:
-	rm -rf build .pytest_cache .coverage
+	rm -rf build dist .pytest_cache .coverage

@@ -20,6 +20,8 @@ Notebooks import what they use from the top level (``from helpers import fit, be
 ``__all__`` is exactly that set, and tests/test_repository.py keeps it so.
 """
 
+# First: a missing dependency stops here with one line that says what to install.
+import helpers.environment  # noqa: F401
 from helpers.boston import BAND_NAMES, FEATURES, boston_splits, load_boston
 from helpers.checkpoint import load_checkpoint, save_checkpoint
 from helpers.data import Standardizer, TabularDataset, TensorBatches, split_indices

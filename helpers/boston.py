@@ -10,11 +10,12 @@ Shapes (N rows, 13 features):
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,12 @@ from helpers.data import (
     DATA_DIR_ENV_VAR,
     Standardizer,
     as_float_tensor,
-    course_data_dir,
     resolve_data_dir,
     split_indices,
 )
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # Python 3.11+; only for the annotation
 
 BOSTON_FILENAME = "boston_housing.csv"
 BOSTON_SHA256 = "59f7ce87c12ec1b5171d45cf591ff1111ecb9b3bf127bacf1a7e46be883ed2dd"
@@ -58,39 +61,50 @@ BAND_NAMES = ("low", "middle", "high")
 Task = Literal["regression", "binary", "bands"]
 
 
-def _sha256_normalized(path: Path) -> str:
+def _sha256_normalized(data: bytes) -> str:
     # Windows line endings folded to Unix ones, so a checkout with git's autocrlf still matches.
-    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def bundled_boston() -> Traversable:
+    """The copy of ``boston_housing.csv`` that ships inside the ``helpers`` package (package data,
+    so an installed wheel has it as much as a clone does)."""
+    return importlib.resources.files("helpers") / BOSTON_FILENAME
 
 
 def load_boston(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """The Boston table, 506 rows: the 13 ``FEATURES`` and the target ``MEDV``.
 
-    Reads ``boston_housing.csv`` from ``resolve_data_dir(data_dir)``, else from the course's
-    own ``data/``, and checks it (SHA-256, columns, rows) before use.
+    Reads ``boston_housing.csv`` from ``resolve_data_dir(data_dir)`` when that folder holds one
+    (your own copy), else the copy bundled with the package (``bundled_boston``), and checks it
+    (SHA-256, columns, rows) before use.
 
     Raises:
-        FileNotFoundError: no copy found; says where it should be.
+        FileNotFoundError: no copy found; says where it looked and how to get one.
         ValueError: the file is damaged or is not the Boston data; says how to restore it.
     """
-    folders = [resolve_data_dir(data_dir), course_data_dir()]
-    candidates = list(dict.fromkeys(folder / BOSTON_FILENAME for folder in folders if folder is not None))
-    path = next((p for p in candidates if p.is_file()), None)
-    if path is None:
+    candidates = [resolve_data_dir(data_dir) / BOSTON_FILENAME, bundled_boston()]
+    source = next((c for c in candidates if c.is_file()), None)
+    reinstall = (
+        "reinstall the course's package (`pip install --force-reinstall --no-deps .` in the course folder), "
+        f"or in a clone restore it with `git checkout -- helpers/{BOSTON_FILENAME}`"
+    )
+    if source is None:
         raise FileNotFoundError(
-            f"Boston housing data not found (looked for {', '.join(map(str, candidates))}). The course ships it "
-            "as data/boston_housing.csv: restore it with `git checkout -- data/boston_housing.csv`, or pass "
-            f"DATA_DIR (or set {DATA_DIR_ENV_VAR}) to the folder that holds it."
+            f"Boston housing data not found (looked for {', '.join(map(str, candidates))}). It ships inside the "
+            f"course's package: {reinstall}; or pass DATA_DIR (or set {DATA_DIR_ENV_VAR}) to a folder that holds "
+            f"{BOSTON_FILENAME}."
         )
-    restore = f"Restore the original with `git checkout -- data/{BOSTON_FILENAME}`."
-    digest = _sha256_normalized(path)
+    data = source.read_bytes()
+    restore = f"Use the original: {reinstall}."
+    digest = _sha256_normalized(data)
     if digest != BOSTON_SHA256:
         raise ValueError(
-            f"{path} is damaged or modified: SHA-256 {digest[:12]}..., expected {BOSTON_SHA256[:12]}... {restore}"
+            f"{source} is damaged or modified: SHA-256 {digest[:12]}..., expected {BOSTON_SHA256[:12]}... {restore}"
         )
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(io.BytesIO(data))
     if list(frame.columns) != FEATURES + [TARGET] or len(frame) != BOSTON_ROWS:
-        raise ValueError(f"{path} is not the 506-row Boston table with columns {FEATURES + [TARGET]}. {restore}")
+        raise ValueError(f"{source} is not the 506-row Boston table with columns {FEATURES + [TARGET]}. {restore}")
     return frame
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import platformdirs
 import torch
 from torch.utils.data import Dataset
 
@@ -20,14 +21,17 @@ from helpers.validate import fraction, fraction_or_zero, positive_int
 
 #: Environment variable naming the data folder, e.g. ``COURSE_DATA_DIR=/data/course``.
 DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
+#: The name of the per-user cache folder (``~/.cache/torch-core-models`` on Linux).
+CACHE_NAME = "torch-core-models"
 
 
 def course_data_dir() -> Path | None:
-    """The course's own ``data/`` folder, or ``None`` when it cannot be found.
+    """The repository's ``data/`` folder, or ``None`` outside a copy of the repository.
 
     Looked for beside the folder you work in (a notebook runs in ``notebooks/`` or
-    ``notebooks/solutions/``, so ``..`` or ``../..``), then beside the installed ``helpers``
-    package, which is where an editable install (``pip install -e .``) leaves it.
+    ``notebooks/solutions/``, so ``..`` or ``../..``), then beside the ``helpers`` package,
+    which is where a clone (or an editable install, ``pip install -e .``) has it. An installed
+    wheel has no such folder.
     """
     here = Path.cwd().resolve()
     for folder in (here, *list(here.parents)[:2], Path(__file__).resolve().parent.parent):
@@ -36,15 +40,23 @@ def course_data_dir() -> Path | None:
     return None
 
 
+def user_cache_dir() -> Path:
+    """The per-user cache folder: ``~/.cache/torch-core-models`` on Linux (or under
+    ``$XDG_CACHE_HOME``), ``~/Library/Caches/torch-core-models`` on macOS, and
+    ``%LOCALAPPDATA%\\torch-core-models\\Cache`` on Windows."""
+    return Path(platformdirs.user_cache_dir(CACHE_NAME, appauthor=False))
+
+
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data folder: ``data_dir`` if given, else ``$COURSE_DATA_DIR``, else the course's
-    ``data/`` (see ``course_data_dir``), else ``./data``."""
+    """The data folder, the first of: ``data_dir`` if given, ``$COURSE_DATA_DIR``, the
+    repository's ``data/`` when there is one (see ``course_data_dir``), else the per-user cache
+    (see ``user_cache_dir``). MNIST is downloaded into it once."""
     if data_dir is not None and str(data_dir) != "":
         return Path(data_dir).expanduser()
     env = os.environ.get(DATA_DIR_ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
-    return course_data_dir() or Path.cwd() / "data"
+    return course_data_dir() or user_cache_dir()
 
 
 def split_indices(

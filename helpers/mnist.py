@@ -2,7 +2,8 @@
 
 Files live in torchvision's layout, ``<data_dir>/MNIST/raw/`` holding the four
 uncompressed idx files. ``<data_dir>`` is the ``data_dir`` argument, else
-``$COURSE_DATA_DIR``, else ``<repo>/data``.
+``$COURSE_DATA_DIR``, else the repository's ``data/`` when there is one, else the per-user
+cache (``helpers.data.resolve_data_dir``); a missing file is downloaded there once.
 
 Shapes: images float32 (N, 1, 28, 28), labels int64 (N,); N = 60000 (train) or 10000 (test).
 """
@@ -92,15 +93,17 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
     cause = "downloading is switched off (download=False)"
     kept = ""
     if download:
-        set_aside = _set_aside(raw, damaged)
-        if set_aside:
-            kept = f"\nThe damaged copies were kept as: {', '.join(p.name for p in set_aside)}."
-            print(f"Set aside damaged MNIST files: {', '.join(p.name for p in set_aside)}")
         from torchvision import datasets  # imported when needed: torchvision takes seconds to import
 
         try:
+            set_aside = _set_aside(raw, damaged)
+            if set_aside:
+                kept = f"\nThe damaged copies were kept as: {', '.join(p.name for p in set_aside)}."
+                print(f"Set aside damaged MNIST files: {', '.join(p.name for p in set_aside)}")
             datasets.MNIST(str(root), train=True, download=True)
             datasets.MNIST(str(root), train=False, download=True)
+        except PermissionError as exc:  # a read-only folder, e.g. a class image's shared data
+            cause = f"the folder cannot be written: {exc.strerror}"
         except Exception as exc:  # network errors come as URLError, RuntimeError, OSError...
             detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no detail"
             cause = f"the download failed ({type(exc).__name__}: {detail})"
@@ -111,12 +114,11 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
             return root
     listing = "\n".join(f"  - {name}: {problem}" for name, problem in problems.items())
     raise MNISTDataError(
-        f"MNIST is not ready: {cause}.\n"
-        f"These files are needed in {raw}:\n{listing}{kept}\n"
-        "Fix: on a machine with internet, run the notebook once (torchvision downloads the files), "
-        f"or copy the four uncompressed idx files into {raw}/ by hand. To keep the data elsewhere, "
-        f"set the environment variable {DATA_DIR_ENV_VAR} (or pass data_dir=) to the folder that "
-        "contains MNIST/raw/."
+        f"MNIST is not ready in {raw} ({cause}): copy the four uncompressed idx files there, or set "
+        f"{DATA_DIR_ENV_VAR} (or pass DATA_DIR) to a folder that holds MNIST/raw/, then run this cell again.\n"
+        f"Missing or damaged:\n{listing}{kept}\n"
+        "On a machine with internet, running the notebook once downloads them. On a class server without "
+        f"internet, your instructor puts them in the class image and sets {DATA_DIR_ENV_VAR}."
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import struct
 from pathlib import Path
 
@@ -62,13 +61,12 @@ def tiny_mnist(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def copied_course(tmp_path, monkeypatch) -> Path:
-    """The course copied to a plain folder (no editable install): ``data/boston_housing.csv`` and
-    an empty ``notebooks/solutions/``; ``helpers`` pretends to be installed in a site-packages
-    folder elsewhere, so only the working folder can lead to the data. Returns the copy's root."""
+    """The course copied to a plain folder (no editable install): an empty ``data/`` and an empty
+    ``notebooks/solutions/``; ``helpers`` pretends to be installed in a site-packages folder
+    elsewhere, so only the working folder can lead to the data. Returns the copy's root."""
     course = tmp_path / "course"
     (course / "data").mkdir(parents=True)
     (course / "notebooks" / "solutions").mkdir(parents=True)
-    shutil.copy(ROOT / "data" / "boston_housing.csv", course / "data")
     from helpers import data
 
     site = tmp_path / "site-packages" / "helpers"

@@ -25,13 +25,13 @@ from helpers.data import split_indices
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BUNDLED = ROOT / "data" / boston.BOSTON_FILENAME
+BUNDLED = ROOT / "helpers" / boston.BOSTON_FILENAME
 
 
 @pytest.fixture
 def no_bundled_copy(monkeypatch):
-    """Only the data dir given to load_boston can serve the file."""
-    monkeypatch.setattr(boston, "course_data_dir", lambda: None)
+    """Only the data dir given to load_boston can serve the file: the package's copy is gone."""
+    monkeypatch.setattr(boston, "bundled_boston", lambda: ROOT / "nowhere" / boston.BOSTON_FILENAME)
 
 
 def test_the_bundled_table_loads_verified():
@@ -44,8 +44,22 @@ def test_a_data_dir_without_the_file_falls_back_to_the_bundled_copy(tmp_path):
     assert load_boston(tmp_path).equals(load_boston())
 
 
-def test_a_copied_course_loads_its_own_copy(copied_course, monkeypatch):
+def test_the_table_is_package_data_read_through_importlib_resources():
+    assert boston.bundled_boston().read_bytes() == BUNDLED.read_bytes()
+
+
+def test_a_copied_course_uses_the_package_copy_and_a_data_dir_copy_comes_first(copied_course, monkeypatch):
     monkeypatch.chdir(copied_course / "notebooks")
+    assert len(load_boston()) == 506  # the course's data/ holds no Boston file: the package's copy serves
+    mine = copied_course / "data" / boston.BOSTON_FILENAME
+    mine.write_bytes(BUNDLED.read_bytes().replace(b"24.0", b"99.0", 1))
+    with pytest.raises(ValueError, match=f"{mine} is damaged"):
+        load_boston()
+
+
+def test_copies_are_looked_up_in_course_data_dir(tmp_path, monkeypatch, no_bundled_copy):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    (tmp_path / boston.BOSTON_FILENAME).write_bytes(BUNDLED.read_bytes())
     assert len(load_boston()) == 506
 
 
@@ -59,7 +73,8 @@ def test_a_missing_file_says_where_it_looked_and_how_to_restore_it(tmp_path, no_
         load_boston(tmp_path)
     message = str(info.value)
     assert str(tmp_path / boston.BOSTON_FILENAME) in message
-    assert "git checkout -- data/boston_housing.csv" in message and "COURSE_DATA_DIR" in message
+    assert "\n" not in message and "git checkout -- helpers/boston_housing.csv" in message
+    assert "pip install --force-reinstall --no-deps ." in message and "COURSE_DATA_DIR" in message
 
 
 def test_a_damaged_file_is_refused_and_left_untouched(tmp_path, no_bundled_copy):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 import warnings
 from pathlib import Path
 
@@ -28,18 +29,21 @@ def test_a_copied_course_finds_its_data_from_where_a_notebook_runs(copied_course
     assert resolve_data_dir() == copied_course / "data"
 
 
-def test_outside_any_course_the_data_dir_is_the_working_folder(copied_course, monkeypatch, tmp_path):
+def test_outside_any_course_the_data_dir_is_the_per_user_cache(copied_course, monkeypatch, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert data.course_data_dir() is None
-    assert resolve_data_dir() == elsewhere / "data"
+    assert resolve_data_dir() == data.user_cache_dir()
+    if sys.platform.startswith("linux"):
+        assert resolve_data_dir() == tmp_path / "cache" / "torch-core-models"
 
 
-def test_an_editable_install_leads_to_the_course_data_from_anywhere(monkeypatch, tmp_path):
+def test_a_clone_or_editable_install_leads_to_the_repository_data_from_anywhere(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no course here: only the package's own location is left
     assert resolve_data_dir() == Path(data.__file__).resolve().parent.parent / "data"
-    assert (resolve_data_dir() / "boston_housing.csv").is_file()
+    assert (resolve_data_dir() / "README.md").is_file()
 
 
 def test_split_is_seeded_disjoint_and_the_test_rows_do_not_depend_on_validation():

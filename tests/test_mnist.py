@@ -7,6 +7,8 @@ import functools
 import gzip
 import hashlib
 import http.server
+import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -50,6 +52,31 @@ def test_missing_files_offline_give_one_clear_error(tmp_path, offline):
     assert "the download failed" in message
     assert all(f"{name}: missing" in message for name in mnist.MNIST_MD5)
     assert str(tmp_path / "MNIST" / "raw") in message and "COURSE_DATA_DIR" in message
+    first = message.splitlines()[0]  # the line a student reads: where, why, and what to do
+    assert str(tmp_path / "MNIST" / "raw") in first and "the download failed" in first
+    assert "COURSE_DATA_DIR" in first and "run this cell again" in first
+
+
+def test_a_folder_that_cannot_be_written_says_so(tmp_path, monkeypatch):
+    def read_only(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(datasets.MNIST, "download", read_only)  # as a class image's shared, read-only data folder
+    with pytest.raises(MNISTDataError, match=r"^MNIST is not ready in .*cannot be written: Permission denied"):
+        ensure_mnist(tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG_CACHE_HOME places the cache on Linux")
+def test_an_installed_package_outside_a_repository_uses_the_per_user_cache(
+    tiny_mnist, copied_course, offline, monkeypatch, tmp_path
+):
+    cache = tmp_path / "xdg-cache"
+    shutil.copytree(tiny_mnist / "MNIST", cache / "torch-core-models" / "MNIST")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # no repository here, and helpers sits in a site-packages
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    assert ensure_mnist() == cache / "torch-core-models"
+    assert len(load_mnist(False)) == 6
 
 
 def test_with_downloading_off_nothing_is_fetched_or_moved(tiny_mnist):

@@ -287,7 +287,7 @@ def test_datasets_are_ignored_but_boston_is_tracked():
         return subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0
 
     assert ignored("data/MNIST/raw/train-images-idx3-ubyte") and ignored("build/notebooks/x.ipynb")
-    assert not ignored("data/boston_housing.csv") and not ignored("data/README.md")
+    assert not ignored("helpers/boston_housing.csv") and not ignored("data/README.md")
 
 
 def test_ci_runs_the_command_the_readme_gives():

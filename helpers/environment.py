@@ -1,0 +1,35 @@
+"""One line instead of a traceback when the kernel's Python lacks a library the course needs.
+
+A clone of the course runs without installing it (``notebooks/helpers`` links to this package),
+so the first thing that can be missing is a dependency, not ``helpers`` itself.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+#: The import names of the package's run-time dependencies (pyproject.toml [project] dependencies).
+REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "platformdirs")
+
+
+def install_command(missing: list[str]) -> str:
+    """What to run in a notebook cell to install the ``missing`` libraries into this kernel."""
+    requirements = Path(__file__).resolve().parent.parent / "requirements.txt"
+    if requirements.is_file():  # a clone of the course: its tested set
+        return f'%pip install -r "{requirements}"'
+    return f"%pip install {' '.join(missing)}"  # an installed package whose environment lost a library
+
+
+def require_dependencies() -> None:
+    """Raise ``ModuleNotFoundError`` with one line that says what to run when a dependency is missing."""
+    missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ModuleNotFoundError(
+            f"The course needs {', '.join(missing)}, which this kernel's Python ({sys.executable}) lacks: "
+            f"run `{install_command(missing)}` in a cell, then Kernel > Restart Kernel and run the notebook again."
+        )
+
+
+require_dependencies()  # on import: ``helpers/__init__.py`` imports this module before anything else

@@ -1,0 +1,50 @@
+"""helpers.environment: a kernel without the course's dependencies gets one line that says what to run,
+and a clone finds ``helpers`` from its notebook folders without being installed (notebooks/helpers links)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from helpers import environment
+from tests.conftest import ROOT
+
+
+def test_a_missing_dependency_names_itself_and_the_command_to_run(monkeypatch):
+    monkeypatch.setattr(environment, "REQUIRED", ("torch", "no_such_course_dependency"))
+    with pytest.raises(ModuleNotFoundError) as info:
+        environment.require_dependencies()
+    message = str(info.value)
+    assert "\n" not in message and "needs no_such_course_dependency," in message and "torch" not in message
+    assert f'%pip install -r "{ROOT / "requirements.txt"}"' in message and "Restart Kernel" in message
+
+
+def test_outside_a_clone_the_command_installs_the_missing_libraries(monkeypatch, tmp_path):
+    monkeypatch.setattr(environment, "__file__", str(tmp_path / "site-packages" / "helpers" / "environment.py"))
+    assert environment.install_command(["torch", "tqdm"]) == "%pip install torch tqdm"
+
+
+def test_the_required_list_is_the_package_dependencies():
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert sorted(environment.REQUIRED) == sorted(d.split(">")[0].split("=")[0].strip() for d in declared)
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "notebooks/solutions"])
+def test_a_clone_links_helpers_beside_every_notebook(folder):
+    link = ROOT / folder / "helpers"
+    assert link.is_symlink() and link.resolve() == ROOT / "helpers"
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "notebooks/solutions"])
+def test_a_clone_without_the_dependencies_stops_with_one_line(folder):
+    # -S: Python without site-packages, as a kernel whose environment lacks everything; the notebook's
+    # folder is the working directory, as in Jupyter
+    done = subprocess.run([sys._base_executable, "-S", "-c", "from helpers import setup_notebook"],
+                          cwd=ROOT / folder, capture_output=True, text=True, timeout=60)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1
+    assert last.startswith("ModuleNotFoundError: The course needs torch, torchvision,"), done.stderr
+    assert '%pip install -r "' in last and "requirements.txt" in last
