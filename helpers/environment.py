@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 #: The import names of the package's run-time dependencies (pyproject.toml [project] dependencies).
-REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "platformdirs")
+REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "torchinfo", "platformdirs")
 
 
 def install_command(missing: list[str]) -> str:

@@ -3,13 +3,15 @@ the same measured guarantees. (make hub-test runs a real hub with deploy/jupyter
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from traitlets.config import Config
 
 from deploy.links import TARGET, lessons, pull_link
-from tests.conftest import ROOT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def hub_config() -> Config:

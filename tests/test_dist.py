@@ -28,7 +28,8 @@ from packaging.requirements import Requirement
 
 from helpers.boston import BOSTON_SHA256
 from helpers.mnist import MNIST_MD5
-from tests.conftest import ROOT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.dist
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from helpers import environment
-from tests.conftest import ROOT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_missing_dependency_names_itself_and_the_command_to_run(monkeypatch):
