@@ -1,5 +1,6 @@
 """The checkers of notebook 03: the solution passes, an untouched scaffold is "not attempted",
-and typical wrong answers get their targeted hint."""
+the wrong answers students really write get their targeted message, and no checker changes the
+student's session."""
 
 from __future__ import annotations
 
@@ -26,11 +27,6 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -torch.log_softmax(logits, dim=1)[torch.arange(len(y)), y].mean()
 
 
-def price_bands(prices: torch.Tensor, train_prices: torch.Tensor) -> torch.Tensor:
-    edges = torch.quantile(train_prices, torch.tensor([1 / 3, 2 / 3]))
-    return torch.bucketize(prices, edges, right=True)
-
-
 def fixed_model() -> nn.Module:
     return nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 3))
 
@@ -39,58 +35,115 @@ def buggy_model() -> nn.Module:
     return nn.Sequential(fixed_model(), nn.Softmax(dim=1))
 
 
+def make_loop(*, report: str = "sample mean", softmax: bool = False, zero_grad: bool = True,
+              targets=lambda y: y, optimizer=None):
+    """A training loop as students write it; the keywords put in one mistake each."""
+
+    def train_loop(model, batches, given_optimizer, epochs):
+        opt = optimizer(model) if optimizer else given_optimizer
+        loss_fn = nn.CrossEntropyLoss()
+        losses = []
+        for _ in range(epochs):
+            model.train()
+            batch_losses, sizes = [], []
+            for x, y in batches:
+                out = model(x)
+                loss = loss_fn(torch.softmax(out, dim=1) if softmax else out, targets(y))
+                if zero_grad:
+                    opt.zero_grad()
+                loss.backward()
+                opt.step()
+                batch_losses.append(loss.item())
+                sizes.append(len(x))
+            weighted = sum(b * n for b, n in zip(batch_losses, sizes, strict=True))
+            losses.append({"sample mean": weighted / sum(sizes), "last batch": batch_losses[-1],
+                           "batch mean": sum(batch_losses) / len(batch_losses), "sum": weighted}[report])
+        return losses
+
+    return train_loop
+
 
 SOLUTIONS = [
     (check.exercise_1, stable_softmax),
     (check.exercise_2, cross_entropy),
-    (check.exercise_3, price_bands),
-    (check.exercise_4, lambda c: math.log(1 + (c - 1) / math.e)),
+    (check.exercise_3, lambda c: math.log(1 + (c - 1) / math.e)),
+    (check.exercise_4, make_loop()),
     (check.exercise_5, fixed_model),
     (check.exercise_6, lambda y: y.view(-1).long()),
 ]
 
 
-@pytest.mark.parametrize(("exercise", "solution"), SOLUTIONS)
-def test_solution_passes(exercise, solution):
+@pytest.mark.parametrize(("exercise", "solution"), SOLUTIONS, ids=[f"exercise_{i}" for i in range(1, 7)])
+def test_solution_passes(exercise, solution, session_untouched):
     feedback = exercise(solution)
     assert feedback.status == CORRECT, feedback
 
 
-@pytest.mark.parametrize(("exercise", "solution"), SOLUTIONS)
+@pytest.mark.parametrize(("exercise", "solution"), SOLUTIONS, ids=[f"exercise_{i}" for i in range(1, 7)])
 def test_untouched_scaffold_is_not_attempted(exercise, solution):
     assert exercise(None).status == NOT_ATTEMPTED
     assert exercise(untouched).status == NOT_ATTEMPTED
 
 
-@pytest.mark.parametrize(
-    ("exercise", "answer", "phrase"),
-    [
-        (check.exercise_1, lambda z: torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True), "largest logit"),
-        (check.exercise_1, lambda z: torch.exp(z - z.max()) / torch.exp(z - z.max()).sum(dim=0), "dim=1"),
-        (check.exercise_2, lambda z, y: torch.log_softmax(z, 1)[torch.arange(len(y)), y].mean(), "sign"),
-        (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1)[torch.arange(len(y)), y].sum(), ".mean()"),
-        (check.exercise_2, lambda z, y: -torch.log(torch.softmax(z, 1))[torch.arange(len(y)), y].mean(), "log_softmax"),
-        (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1).mean(), "true class"),
-        (check.exercise_3, lambda p, t: price_bands(p, t).float(), "int64"),
-        (check.exercise_3, lambda p, t: price_bands(p, t).view(-1, 1), "(N,)"),
-        (check.exercise_3, lambda p, t: price_bands(p, p), "train_prices"),
-        (check.exercise_3, lambda p, t: torch.bucketize(p, torch.quantile(t, torch.tensor([1 / 3, 2 / 3]))),
-         "right=True"),
-        (check.exercise_4, lambda c: math.log(c), "flat guess"),
-        (check.exercise_4, lambda c: math.log(1 + 2 / math.e), "C - 1"),
-        (check.exercise_4, lambda c: math.log(1 + c / math.e), "off by one"),
-        (check.exercise_5, buggy_model, "nn.Softmax"),
-        (check.exercise_5, lambda: nn.Sequential(nn.Linear(13, 3), nn.Softmax(dim=1), nn.Identity()), "floor"),
-        (check.exercise_5, lambda: nn.Linear(13, 1), "(5, 3)"),
-        (check.exercise_6, lambda y: y.view(-1), ".long()"),
-        (check.exercise_6, lambda y: y.long(), ".view(-1)"),
-        (check.exercise_6, lambda y: nn.functional.one_hot(y.view(-1).long(), 3).argmax(dim=1).flip(0), "classes"),
-    ],
-)
-def test_wrong_answer_gets_targeted_hint(exercise, answer, phrase):
+def global_max_softmax(z: torch.Tensor) -> torch.Tensor:
+    e = torch.exp(z - z.max())  # one maximum for the whole batch
+    return e / e.sum(dim=1, keepdim=True)
+
+
+#: (exercise, a wrong answer students write, a fragment of the message it must get)
+WRONG_ANSWERS = [
+    (check.exercise_1, lambda z: torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True), "overflows to inf"),
+    (check.exercise_1, global_max_softmax, "underflow"),
+    (check.exercise_1, lambda z: torch.exp(z - z.max()) / torch.exp(z - z.max()).sum(dim=0), "dim=1"),
+    (check.exercise_2, lambda z, y: torch.log_softmax(z, 1)[torch.arange(len(y)), y].mean(), "sign"),
+    (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1)[torch.arange(len(y)), y].sum(), ".mean()"),
+    (check.exercise_2, lambda z, y: -torch.log(torch.softmax(z, 1))[torch.arange(len(y)), y].mean(), "log_softmax"),
+    (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1).mean(), "true class"),
+    (check.exercise_3, lambda c: math.log(c), "flat guess"),
+    (check.exercise_3, lambda c: math.log(1 + 2 / math.e), "C - 1"),
+    (check.exercise_3, lambda c: math.log(1 + c / math.e), "off by one"),
+    (check.exercise_4, make_loop(report="last batch"), "LAST batch"),
+    (check.exercise_4, make_loop(report="batch mean"), "counts as much as a full one"),
+    (check.exercise_4, make_loop(report="sum"), "divide by the number of tracts"),
+    (check.exercise_4, make_loop(softmax=True), "applies a softmax before CrossEntropyLoss"),
+    (check.exercise_4, make_loop(zero_grad=False), "never calls optimizer.zero_grad()"),
+    (check.exercise_4, make_loop(targets=lambda y: y.float().view(-1, 1)), "reshaped to (N, 1)"),
+    (check.exercise_4, make_loop(targets=lambda y: y.float()), "they were made float"),
+    (check.exercise_4, make_loop(optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=1e-4)),
+     "reference loop reaches"),
+    (check.exercise_5, buggy_model, "nn.Softmax"),
+    (check.exercise_5, lambda: nn.Sequential(nn.Linear(13, 3), nn.Softmax(dim=1), nn.Identity()), "floor"),
+    (check.exercise_5, lambda: nn.Linear(13, 1), "(5, 3)"),
+    (check.exercise_6, lambda y: y.view(-1), ".long()"),
+    (check.exercise_6, lambda y: y.long(), ".view(-1)"),
+    (check.exercise_6, lambda y: nn.functional.one_hot(y.view(-1).long(), 3).argmax(dim=1).flip(0), "classes"),
+]
+
+
+@pytest.mark.parametrize(("exercise", "answer", "phrase"), WRONG_ANSWERS,
+                         ids=[f"{e.__name__}-{p}" for e, _, p in WRONG_ANSWERS])
+def test_wrong_answer_gets_targeted_message(exercise, answer, phrase, session_untouched):
     feedback = exercise(answer)
     assert feedback.status == WRONG, feedback
     assert phrase in feedback.message, feedback
+
+
+def test_the_global_maximum_is_blamed_on_the_row_that_became_nan():
+    """Issue 15: the message showed a finite row and said 'exp overflows' while another row was NaN."""
+    message = check.exercise_1(global_max_softmax).message
+    assert "[-1000.0, -999.0, -998.0] gave [nan, nan, nan]" in message
+    assert "overflow" not in message
+
+
+def test_a_loop_that_trains_differently_but_well_passes_on_what_it_measures(session_untouched):
+    feedback = check.exercise_4(make_loop(optimizer=lambda m: torch.optim.Adam(m.parameters(), lr=0.02)))
+    assert feedback.status == CORRECT and "trains differently" in feedback.message, feedback
+
+
+def test_a_loop_with_one_hot_float_targets_is_right():
+    """CrossEntropyLoss also takes float class probabilities (N, C): one-hot rows give the same loss."""
+    one_hot = make_loop(targets=lambda y: nn.functional.one_hot(y, 3).float())
+    assert check.exercise_4(one_hot).status == CORRECT
 
 
 def test_student_error_becomes_feedback():
@@ -99,10 +152,16 @@ def test_student_error_becomes_feedback():
 
     feedback = check.exercise_1(broken)
     assert feedback.status == WRONG
-    assert "IndexError" in feedback.message
+    assert "IndexError" in feedback.message and "line" in feedback.message
 
 
-def test_softmax_floor_is_what_cross_entropy_measures():
+def test_the_loop_checker_leaves_the_students_model_and_rng_alone(session_untouched):
+    weights = {k: v.clone() for k, v in check._loop_start().items()}
+    check.exercise_4(make_loop())
+    assert all(torch.equal(v, weights[k]) for k, v in check._loop_start().items())
+
+
+def test_softmax_floor_and_ceiling_are_what_cross_entropy_measures():
     probabilities = torch.tensor([[1.0, 0.0, 0.0]])
-    measured = nn.functional.cross_entropy(probabilities, torch.tensor([0])).item()
-    assert measured == pytest.approx(check.floor_for(3), rel=1e-6)
+    assert nn.functional.cross_entropy(probabilities, torch.tensor([0])).item() == pytest.approx(check.floor_for(3))
+    assert nn.functional.cross_entropy(probabilities, torch.tensor([1])).item() == pytest.approx(math.log(2 + math.e))
