@@ -125,6 +125,15 @@ def test_a_checker_that_changes_the_session_leaves_it_as_it_was(session_untouche
     assert torch.get_default_dtype() == torch.float32
 
 
+def test_feedback_is_wrapped_for_the_notebook_page_but_a_traceback_is_not():
+    from helpers.exercises import Feedback
+
+    long = Feedback("Exercise 4", WRONG, "word " * 60 + "\nTraceback (most recent call last):\n  File " + "x" * 150)
+    lines = repr(long).splitlines()
+    assert all(len(line) <= 100 for line in lines[:-2]) and lines[1].startswith("    word")
+    assert lines[-1] == "  File " + "x" * 150
+
+
 def test_the_checker_keeps_the_check_functions_name_and_docstring():
     assert check_double.__name__ == "check_double"
     assert check_double.__doc__ == "Checks a function that doubles a number."

@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import random
 import sysconfig
+import textwrap
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -90,7 +91,12 @@ class Feedback:
         return self.status == CORRECT
 
     def __repr__(self) -> str:
-        return f"{_MARKS[self.status]} {self.exercise}: {self.status}. {self.message}"
+        """One paragraph wrapped at 100 columns (JupyterLab would break long lines mid-word); a
+        checker bug's traceback follows unwrapped."""
+        first, _, rest = self.message.partition("\n")
+        head = f"{_MARKS[self.status]} {self.exercise}: {self.status}. {first}"
+        text = textwrap.fill(head, width=100, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
+        return text + (f"\n{rest}" if rest else "")
 
 
 class NotAttempted(Exception):
