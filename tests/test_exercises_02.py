@@ -1,31 +1,97 @@
 """The checkers of notebook 02: each passes the solution, reads an untouched scaffold as not
-attempted, and answers a typical mistake with its targeted hint."""
+attempted, and answers the wrong answers students really write with their targeted message
+(the tables below: a wrong answer and a fragment its message must contain)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson02 as check
+from helpers.models import boston_binary_mlp
 
 
 def untouched(*args: object) -> torch.Tensor:
     raise NotImplementedError  # YOUR CODE HERE
 
 
+# ---------------------------------------------------------------- Exercise 1: labels
 def make_labels(train_prices: torch.Tensor, prices: torch.Tensor) -> torch.Tensor:
     return (prices > train_prices.median()).float().reshape(-1, 1)
 
 
+LABELS_WRONG = {
+    "own median": (lambda train, p: (p > p.median()).float().reshape(-1, 1), "TRAINING prices"),
+    "flat": (lambda train, p: (p > train.median()).float(), "(N, 1)"),
+    "bool": (lambda train, p: (p > train.median()).reshape(-1, 1), ".float()"),
+    "flipped": (lambda train, p: (p <= train.median()).float().reshape(-1, 1), "flipped"),
+}
+
+
+# ---------------------------------------------------------------- Exercise 2: BCE by hand
 def bce(probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return -(targets * probs.log() + (1 - targets) * (1 - probs).log()).mean()
+    return -(targets * torch.log(probs) + (1 - targets) * torch.log(1 - probs)).mean()
 
 
+BCE_WRONG = {
+    "no minus": (lambda p, y: -bce(p, y), "minus sign"),
+    "summed": (lambda p, y: bce(p, y) * len(p), ".mean()"),
+    "one term": (lambda p, y: -(y * p.log()).mean(), "(1 - y)"),
+    "p swapped": (lambda p, y: -(y * (1 - p).log() + (1 - y) * p.log()).mean(), "swapped"),
+    "per row": (lambda p, y: -(y * p.log() + (1 - y) * (1 - p).log()), "ONE number"),
+}
+
+
+# ---------------------------------------------------------------- Exercise 3: BCE with logits
 def bce_with_logits(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean()
 
 
+LOGITS_WRONG = {
+    "sigmoid first": (lambda z, y: bce(torch.sigmoid(z), y), "sigmoid(z) rounds to exactly 1.0"),
+    "exp overflows": (lambda z, y: (torch.log(1 + torch.exp(z)) - z * y).mean(), "exp(100) overflowed"),
+    "exp(-z) overflows": (lambda z, y: (torch.log(1 + torch.exp(-z)) + (1 - y) * z).mean(), "exp(100) overflowed"),
+    "clamped": (lambda z, y: bce(torch.sigmoid(z).clamp(1e-7, 1 - 1e-7), y), "not for large ones"),
+    "sign": (lambda z, y: (torch.clamp(z, min=0) + z * y + torch.log1p(torch.exp(-z.abs()))).mean(), "small logit"),
+    "summed": (lambda z, y: (torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).sum(), ".mean()"),
+    "detached": (lambda z, y: bce_with_logits(z.detach(), y), "no gradient"),
+}
+
+
+# ---------------------------------------------------------------- Exercise 4: the evaluation loop
+def evaluate_accuracy(model, loader, device, *, eval_mode=True, no_grad=True, decide=lambda out: out > 0,
+                      per_batch=False):
+    """The solution, and (through its switches) the usual mistakes."""
+    if eval_mode:
+        model.eval()
+    right, rows, batch_scores = 0.0, 0, []
+    with torch.set_grad_enabled(not no_grad):
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            hits = (decide(model(x)).float() == y).float()
+            right += hits.sum().item()
+            rows += len(y)
+            batch_scores.append(hits.mean().item())
+    return sum(batch_scores) / len(batch_scores) if per_batch else right / rows
+
+
+LOOP_WRONG = {
+    "no eval()": (lambda m, loader, d: evaluate_accuracy(m, loader, d, eval_mode=False), "model.eval()"),
+    "no no_grad": (lambda m, loader, d: evaluate_accuracy(m, loader, d, no_grad=False), "torch.no_grad()"),
+    "per-batch mean": (lambda m, loader, d: evaluate_accuracy(m, loader, d, per_batch=True), "per-batch"),
+    "logits > 0.5": (lambda m, loader, d: evaluate_accuracy(m, loader, d, decide=lambda out: out > 0.5),
+                     "compared the logits with 0.5"),
+    "sigmoid > 0": (lambda m, loader, d: evaluate_accuracy(m, loader, d, decide=lambda out: torch.sigmoid(out) > 0),
+                    "every row 'above'"),
+    "percent": (lambda m, loader, d: 100 * evaluate_accuracy(m, loader, d), "percentage"),
+    "(B,) vs (B, 1)": (lambda m, loader, d: evaluate_accuracy(m, loader, d, decide=lambda out: (out > 0).reshape(-1)),
+                       "broadcast"),
+}
+
+
+# ---------------------------------------------------------------- Exercise 5: a cost threshold
 def cheapest_threshold(probs: torch.Tensor, targets: torch.Tensor, false_alarm: int = 3, miss: int = 1) -> float:
     def cost(t: float) -> float:
         said, above = probs.reshape(-1) > t, targets.reshape(-1) > 0.5
@@ -34,56 +100,49 @@ def cheapest_threshold(probs: torch.Tensor, targets: torch.Tensor, false_alarm: 
     return min((round(0.05 * k, 2) for k in range(1, 20)), key=cost)
 
 
-def source_model(sigmoid: bool) -> nn.Module:
-    layers = [nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)]
-    return nn.Sequential(*layers, *([nn.Sigmoid()] if sigmoid else []))
+THRESHOLD_WRONG = {
+    "accuracy's 0.5": (lambda p, y: 0.5, "higher threshold"),
+    "costs reversed": (lambda p, y: cheapest_threshold(p, y, false_alarm=1, miss=3), "MISSES cost 3"),
+    "not a number": (lambda p, y: "0.65", "one number"),
+}
 
 
-def test_exercise_1_labels():
-    assert check.exercise_1(make_labels).status == CORRECT
-    assert check.exercise_1(untouched).status == NOT_ATTEMPTED
-    own_median = check.exercise_1(lambda train, p: (p > p.median()).float().reshape(-1, 1))
-    assert own_median.status == WRONG and "TRAINING prices" in own_median.message
-    flat = check.exercise_1(lambda train, p: (p > train.median()).float())
-    assert flat.status == WRONG and "(N, 1)" in flat.message
-    as_bool = check.exercise_1(lambda train, p: (p > train.median()).reshape(-1, 1))
-    assert as_bool.status == WRONG and ".float()" in as_bool.message
+# ---------------------------------------------------------------- Exercise 6: the drill
+DRILL_WRONG = {
+    "letter a": (("a", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()), "not a"),
+    "letter d": (("d", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()), "not d"),
+    "unfixed": (("c", lambda: boston_binary_mlp(sigmoid=True), nn.BCEWithLogitsLoss()), "applied twice"),
+    "BCELoss on logits": (("c", lambda: boston_binary_mlp(sigmoid=False), nn.BCELoss()), "keep BCEWithLogitsLoss"),
+    "loss class": (("c", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss), "create it with ()"),
+    "wrong width": (("c", lambda: nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 2)),
+                     nn.BCEWithLogitsLoss()), "returns (N, 1)"),
+}
+
+CASES = [
+    (check.exercise_1, (make_labels,), (untouched,), {k: ((f,), m) for k, (f, m) in LABELS_WRONG.items()}),
+    (check.exercise_2, (bce,), (untouched,), {k: ((f,), m) for k, (f, m) in BCE_WRONG.items()}),
+    (check.exercise_3, (bce_with_logits,), (untouched,), {k: ((f,), m) for k, (f, m) in LOGITS_WRONG.items()}),
+    (check.exercise_4, (evaluate_accuracy,), (untouched,), {k: ((f,), m) for k, (f, m) in LOOP_WRONG.items()}),
+    (check.exercise_5, (cheapest_threshold,), (untouched,), {k: ((f,), m) for k, (f, m) in THRESHOLD_WRONG.items()}),
+    (check.exercise_6, ("c", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()),
+     (None, untouched, None), DRILL_WRONG),
+]
+IDS = [f"exercise_{n}" for n in range(1, len(CASES) + 1)]
 
 
-def test_exercise_2_bce_by_hand():
-    assert check.exercise_2(bce).status == CORRECT
-    assert check.exercise_2(untouched).status == NOT_ATTEMPTED
-    no_minus = check.exercise_2(lambda p, y: -bce(p, y))
-    assert no_minus.status == WRONG and "minus sign" in no_minus.message
-    summed = check.exercise_2(lambda p, y: bce(p, y) * len(p))
-    assert summed.status == WRONG and ".mean()" in summed.message
-    one_term = check.exercise_2(lambda p, y: -(y * p.log()).mean())
-    assert one_term.status == WRONG and "(1 - y)" in one_term.message
+@pytest.mark.parametrize("exercise, solution, scaffold, wrong_answers", CASES, ids=IDS)
+def test_each_exercise_passes_its_solution_and_reads_the_scaffold_as_not_attempted(
+    exercise, solution, scaffold, wrong_answers, session_untouched
+):
+    feedback = exercise(*solution)
+    assert feedback.status == CORRECT, feedback
+    assert exercise(*scaffold).status == NOT_ATTEMPTED
 
 
-def test_exercise_3_stable_bce_with_logits():
-    assert check.exercise_3(bce_with_logits).status == CORRECT
-    assert check.exercise_3(untouched).status == NOT_ATTEMPTED
-    naive = check.exercise_3(lambda z, y: bce(torch.sigmoid(z), y))
-    assert naive.status == WRONG and "log(1 + exp(-|z|))" in naive.message
-    clamped = check.exercise_3(lambda z, y: bce(torch.sigmoid(z).clamp(1e-7, 1 - 1e-7), y))
-    assert clamped.status == WRONG and "large ones" in clamped.message
+@pytest.mark.parametrize("exercise, solution, scaffold, wrong_answers", CASES, ids=IDS)
+def test_each_wrong_answer_gets_its_targeted_message(exercise, solution, scaffold, wrong_answers, session_untouched):
+    assert len(wrong_answers) >= 2
+    for name, (args, fragment) in wrong_answers.items():
+        feedback = exercise(*args)
+        assert feedback.status == WRONG and fragment in feedback.message, f"{name}: {feedback}"
 
-
-def test_exercise_4_cost_threshold():
-    assert check.exercise_4(cheapest_threshold).status == CORRECT
-    assert check.exercise_4(untouched).status == NOT_ATTEMPTED
-    accuracy_choice = check.exercise_4(lambda p, y: 0.5)
-    assert accuracy_choice.status == WRONG and "higher threshold" in accuracy_choice.message
-    reversed_costs = check.exercise_4(lambda p, y: cheapest_threshold(p, y, false_alarm=1, miss=3))
-    assert reversed_costs.status == WRONG and "MISSES cost 3" in reversed_costs.message
-
-
-def test_exercise_5_drill_double_sigmoid():
-    fixed = check.exercise_5("c", lambda: source_model(sigmoid=False), nn.BCEWithLogitsLoss())
-    assert fixed.status == CORRECT and "below the floor" in fixed.message
-    assert check.exercise_5(None, untouched, None).status == NOT_ATTEMPTED
-    unfixed = check.exercise_5("c", lambda: source_model(sigmoid=True), nn.BCEWithLogitsLoss())
-    assert unfixed.status == WRONG and "applied twice" in unfixed.message
-    wrong_letter = check.exercise_5("a", lambda: source_model(sigmoid=False), nn.BCEWithLogitsLoss())
-    assert wrong_letter.status == WRONG and "not a" in wrong_letter.message
