@@ -47,9 +47,9 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m instructor.bench $(ARGS)
 
+# One lesson: ARGS="--only 01" (or -k 01); ARGS=--include-solutions adds the solutions.
 e2e: $(STAMP)
-	$(PY) -m instructor.e2e $(ARGS)
-	$(PY) -m pytest tests/test_e2e.py -q -p no:cacheprovider
+	$(PY) -m pytest tests/test_e2e.py -m browser -v -p no:cacheprovider --durations=5 $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache .coverage
