@@ -61,9 +61,9 @@ seeds: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m instructor.bench $(ARGS)
 
+# One lesson: ARGS="--only 01" (or -k 01); ARGS=--include-solutions adds the solutions.
 e2e: $(STAMP)
-	$(PY) -m instructor.e2e $(ARGS)
-	$(PY) -m pytest tests/test_e2e.py -q -p no:cacheprovider
+	$(PY) -m pytest tests/test_e2e.py -m browser -v -p no:cacheprovider --durations=5 $(ARGS)
 
 # The package as pip gets it: wheel and sdist built offline (no build isolation), then the wheel's
 # metadata, file list and bundled data are checked.

@@ -4,8 +4,9 @@
            (``make run``; ``python -m instructor.run --help``)
     bench  the source's MNIST pipeline against the in-memory one, and the matmul roofline
            (``make bench``; ``python -m instructor.bench --help``)
-    e2e    Run All in JupyterLab in headless Chromium (``make e2e``)
 
-Their extra dependencies (papermill, nbformat, nbconvert, pyyaml, selenium) are the ``instructor``
+The browser test (``make e2e``) is a pytest module, tests/test_e2e.py.
+
+Their extra dependencies (papermill, nbformat, nbconvert, pyyaml) are the ``instructor``
 extra of pyproject.toml, which requirements.txt installs. The notebooks import only ``helpers``.
 """

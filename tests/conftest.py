@@ -26,6 +26,14 @@ def write_idx_labels(path: Path, labels: np.ndarray) -> None:
     path.write_bytes(struct.pack(">II", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
 
 
+def pytest_addoption(parser):
+    """make e2e's notebook choice (tests/test_e2e.py), in instructor.run's --only grammar."""
+    group = parser.getgroup("e2e", "make e2e: the course in JupyterLab")
+    group.addoption("--only", action="append", default=[], metavar="KEYS",
+                    help="course notebooks, named as for instructor.run: 01, 4, solutions/02 (comma-separated)")
+    group.addoption("--include-solutions", action="store_true", help="also run notebooks/solutions/NN_*.ipynb")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_cpu_thread():
     """One torch thread, as the notebooks use: the tests' models are tiny, and threads that wait for
