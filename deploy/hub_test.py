@@ -132,75 +132,65 @@ def wait_for(what: str, check, timeout: float, poll: float = 0.5):
     raise HubTestError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def chromium(profile: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
+def chromium(playwright):
+    """The system's Chromium, headless, driven by Playwright (which never downloads a browser here)."""
     browser = os.environ.get("COURSE_E2E_BROWSER") or shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = os.environ.get("COURSE_E2E_DRIVER") or shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
-    if not browser or not Path(driver).exists():
-        raise HubTestError("Chromium and chromedriver are needed: sudo apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--window-size=1280,900", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}"):
-        options.add_argument(argument)
-    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
-    session.set_script_timeout(60)
-    return session
+    if not browser:
+        raise HubTestError("Chromium is needed: sudo apt-get install chromium (or set COURSE_E2E_BROWSER)")
+    return playwright.chromium.launch(executable_path=browser, args=["--disable-dev-shm-usage", "--disable-gpu"])
 
 
 def student(name: str, password: str, link: str, notebook: str, run: Path, timeout: float, report: dict) -> None:
-    """One student: open the link, log in, wait for the pulled lesson, Run All, wait for the kernel."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
+    """One student: open the link, log in, wait for the pulled lesson, Run All, wait for the kernel.
+
+    Each student's thread has its own Playwright and browser (Playwright's objects stay in their thread)."""
+    from playwright.sync_api import sync_playwright
 
     began = time.monotonic()
-    driver = chromium(run / "browsers" / name)
-    report["_driver"] = driver  # so that the main thread can close it if the test is interrupted
-    try:
-        driver.get(link)
-        WebDriverWait(driver, 60).until(ec.presence_of_element_located((By.ID, "username_input"))).send_keys(name)
-        driver.find_element(By.ID, "password_input").send_keys(password)
-        driver.find_element(By.ID, "login_submit").click()
-
-        def lesson_ready():
-            state = driver.execute_script(STATE_JS)
-            return state if state and state["path"].endswith(notebook) and state["kernel"] == "idle" else None
-
-        opened = wait_for(f"{name}'s server, the pull and lesson {notebook}", lesson_ready, timeout)
-        report["opened_s"] = time.monotonic() - began
-        report["kernel_name"] = opened["kernel_name"]
-        wait = WebDriverWait(driver, 30)
-        menu = "//li[contains(@class,'lm-MenuBar-item')][.//div[contains(@class,'lm-MenuBar-itemLabel')][text()='Run']]"
-        wait.until(ec.element_to_be_clickable((By.XPATH, menu))).click()
-        item = ("//li[contains(@class,'lm-Menu-item')][not(contains(@class,'lm-mod-disabled'))]"
-                "[.//div[contains(@class,'lm-Menu-itemLabel')][text()='Run All Cells']]")
-        wait.until(ec.element_to_be_clickable((By.XPATH, item))).click()
-        clicked = time.monotonic()
-
-        def finished():
-            state = driver.execute_script(STATE_JS)
-            errors = [e for c in state["cells"] for e in c["errors"] if "raises-expected" not in c["tags"]]
-            if errors:
-                raise HubTestError(f"{name}: a cell raised {errors[0]}")
-            done = all(c["count"] is not None for c in state["cells"]) and state["kernel"] == "idle"
-            return state if done else None
-
-        state = wait_for(f"{name}'s Run All of {notebook}", finished, timeout, poll=1.0)
-        report["run_all_s"] = time.monotonic() - clicked
-        report["cells"] = len(state["cells"])
-        driver.save_screenshot(str(run / f"{name}.png"))
-    except Exception as exc:  # reported by the main thread, with the student's name
-        report["error"] = f"{type(exc).__name__}: {exc}".strip()
+    with sync_playwright() as playwright:
+        browser = chromium(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        state = lambda: page.evaluate("() => {" + STATE_JS + "}")  # noqa: E731
         try:
-            driver.save_screenshot(str(run / f"{name}-failed.png"))
-        except Exception:
-            pass
-    finally:
-        report.pop("_driver", None)
-        driver.quit()
+            page.goto(link)
+            page.fill("#username_input", name)
+            page.fill("#password_input", password)
+            page.click("#login_submit")
+
+            def lesson_ready():
+                now = state()
+                return now if now and now["path"].endswith(notebook) and now["kernel"] == "idle" else None
+
+            opened = wait_for(f"{name}'s server, the pull and lesson {notebook}", lesson_ready, timeout)
+            report["opened_s"] = time.monotonic() - began
+            report["kernel_name"] = opened["kernel_name"]
+            page.click("xpath=//li[contains(@class,'lm-MenuBar-item')]"
+                       "[.//div[contains(@class,'lm-MenuBar-itemLabel')][text()='Run']]")
+            page.click("xpath=//li[contains(@class,'lm-Menu-item')][not(contains(@class,'lm-mod-disabled'))]"
+                       "[.//div[contains(@class,'lm-Menu-itemLabel')][text()='Run All Cells']]")
+            clicked = time.monotonic()
+
+            def finished():
+                now = state()
+                errors = [e for c in now["cells"] for e in c["errors"] if "raises-expected" not in c["tags"]]
+                if errors:
+                    raise HubTestError(f"{name}: a cell raised {errors[0]}")
+                done = all(c["count"] is not None for c in now["cells"]) and now["kernel"] == "idle"
+                return now if done else None
+
+            final = wait_for(f"{name}'s Run All of {notebook}", finished, timeout, poll=1.0)
+            report["run_all_s"] = time.monotonic() - clicked
+            report["cells"] = len(final["cells"])
+            page.screenshot(path=str(run / f"{name}.png"))
+        except Exception as exc:  # reported by the main thread, with the student's name
+            report["error"] = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+            try:
+                page.screenshot(path=str(run / f"{name}-failed.png"))
+            except Exception:
+                pass
+        finally:
+            browser.close()
 
 
 def memory(hub: psutil.Process, names: list[str]) -> dict[str, dict[str, float]]:
@@ -320,9 +310,6 @@ def main(argv: list[str] | None = None) -> int:
         load_after = os.getloadavg()[0]
         load_before = load_before if "load_before" in locals() else load_after
     finally:
-        for report in reports.values():  # browsers still open after an interruption
-            if "_driver" in report:
-                report.pop("_driver").quit()
         for proc in hub_proc.children(recursive=True) if hub.poll() is None else []:
             seen.setdefault(proc.pid, proc)
         left = stop(hub, seen)
