@@ -162,6 +162,6 @@ class TensorBatches:
         for start in range(0, n, self.batch_size):
             if order is None:
                 yield self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
-            else:
+            else:  # index_select copies whole rows: several times faster than x[idx] on the CPU
                 idx = order[start : start + self.batch_size]
-                yield self.x[idx], self.y[idx]
+                yield self.x.index_select(0, idx), self.y.index_select(0, idx)

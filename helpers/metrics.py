@@ -1,8 +1,15 @@
 """Metrics on whole tensors or on one batch. Each returns a Python float (or a tensor for the
 confusion matrix). Batch metrics return a mean over the batch, so ``fit`` can weight them by
-batch size."""
+batch size.
+
+Turning a tensor into a Python float (``.item()``) makes the CPU wait for a GPU's queued work.
+The training loop therefore calls ``batch_metric(fn)``: for the metrics below it is the same
+computation returning a 0-d tensor on the data's device, summed there and read once per epoch.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
@@ -12,21 +19,38 @@ def _check_rows(pred: torch.Tensor, target: torch.Tensor) -> None:
         raise ValueError(f"predictions and targets have different numbers of rows: {len(pred)} != {len(target)}")
 
 
+def _binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    _check_rows(probs, target)
+    return ((probs.reshape(-1) > threshold).float() == target.reshape(-1).float()).float().mean()
+
+
+def _binary_accuracy_logits(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return _binary_accuracy(logits, target, threshold=0.0)
+
+
+def _multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    _check_rows(logits, target)
+    return (logits.argmax(dim=1) == target.reshape(-1)).float().mean()
+
+
+def _mae(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    _check_rows(pred, target)
+    return torch.mean(torch.abs(pred.reshape(-1).float() - target.reshape(-1).float()))
+
+
 def binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> float:
     """Accuracy of probabilities (N, 1) against 0/1 targets (N, 1): predicted 1 when prob > threshold."""
-    _check_rows(probs, target)
-    return ((probs.reshape(-1) > threshold).float() == target.reshape(-1).float()).float().mean().item()
+    return _binary_accuracy(probs, target, threshold).item()
 
 
 def binary_accuracy_logits(logits: torch.Tensor, target: torch.Tensor) -> float:
     """Accuracy of logits (N, 1) against 0/1 targets (N, 1): a logit > 0 means probability > 0.5."""
-    return binary_accuracy(logits, target, threshold=0.0)
+    return _binary_accuracy_logits(logits, target).item()
 
 
 def multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
     """Accuracy of class scores (N, C) (logits or probabilities) against class indices (N,)."""
-    _check_rows(logits, target)
-    return (logits.argmax(dim=1) == target.reshape(-1)).float().mean().item()
+    return _multiclass_accuracy(logits, target).item()
 
 
 def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
@@ -37,8 +61,26 @@ def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
 
 def mae(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Mean absolute error of (N, 1) predictions against (N, 1) targets."""
-    _check_rows(pred, target)
-    return torch.mean(torch.abs(pred.reshape(-1).float() - target.reshape(-1).float())).item()
+    return _mae(pred, target).item()
+
+
+#: The metrics above that average over rows, each with its 0-d tensor twin. RMSE is missing on
+#: purpose: the square root of a batch's mean is not a mean over rows, so it cannot be summed.
+_TENSOR_TWINS: dict[Callable[..., float], Callable[..., torch.Tensor]] = {
+    binary_accuracy: _binary_accuracy,
+    binary_accuracy_logits: _binary_accuracy_logits,
+    multiclass_accuracy: _multiclass_accuracy,
+    mae: _mae,
+}
+
+
+def batch_metric(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> Callable[..., float | torch.Tensor]:
+    """The function the training loop calls per batch for the metric ``fn``.
+
+    For the metrics of this module, the same value as a 0-d tensor (no wait for the device);
+    any other function is returned unchanged, and may return a float or a 0-d tensor.
+    """
+    return _TENSOR_TWINS.get(fn, fn)
 
 
 def confusion_matrix(predicted: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -4,7 +4,8 @@
 ``data`` is anything that yields ``(x, y)`` batches on every pass: a ``DataLoader`` or a
 ``TensorBatches``. ``metrics`` map a name to ``fn(pred, target) -> float``, a mean over the
 batch (see ``helpers.metrics``). Losses and metrics are averaged over samples, so a short
-last batch counts for what it holds.
+last batch counts for what it holds. They are summed as tensors on the model's device and read
+once per pass: a float per batch would make the CPU wait for the GPU at every batch.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 
 from helpers.checks import check_pitfalls
+from helpers.metrics import batch_metric
 from helpers.models import model_device
 from helpers.progress import make_bar
 from helpers.validate import positive_int
@@ -56,10 +58,9 @@ def train_one_epoch(
     batch. ``check`` runs ``check_pitfalls`` on the first batch, before any weight changes.
     """
     device = model_device(model)
-    metrics = metrics or {}
+    per_batch = {name: batch_metric(fn) for name, fn in (metrics or {}).items()}
     model.train()
-    loss_sum = torch.zeros((), device=device)  # summed on the device: no GPU sync per batch
-    totals = dict.fromkeys(metrics, 0.0)
+    totals = {name: torch.zeros((), device=device) for name in ["loss", *per_batch]}
     count = 0
     for x, y in data:
         x, y = x.to(device), y.to(device)
@@ -73,13 +74,13 @@ def train_one_epoch(
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        loss_sum += loss.detach() * len(x)
-        for name, fn in metrics.items():
+        totals["loss"] += loss.detach() * len(x)
+        for name, fn in per_batch.items():
             totals[name] += fn(pred.detach(), y) * len(x)
         count += len(x)
     if count == 0:
         raise ValueError("train_one_epoch() got no batches: the training data is empty")
-    return {"loss": loss_sum.item() / count, **{name: total / count for name, total in totals.items()}}
+    return _means(totals, count)
 
 
 def evaluate(
@@ -87,21 +88,27 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean ``loss`` (when ``loss_fn`` is given) and metrics over ``data``, in eval mode without gradients."""
     device = model_device(model)
-    metrics = metrics or {}
-    totals = dict.fromkeys((["loss"] if loss_fn is not None else []) + list(metrics), 0.0)
+    per_batch = {name: batch_metric(fn) for name, fn in (metrics or {}).items()}
+    names = (["loss"] if loss_fn is not None else []) + list(per_batch)
+    totals = {name: torch.zeros((), device=device) for name in names}
     count = 0
     with eval_mode(model):
         for x, y in data:
             x, y = x.to(device), y.to(device)
             pred = model(x)
             if loss_fn is not None:
-                totals["loss"] += loss_fn(pred, y).item() * len(x)
-            for name, fn in metrics.items():
+                totals["loss"] += loss_fn(pred, y) * len(x)
+            for name, fn in per_batch.items():
                 totals[name] += fn(pred, y) * len(x)
             count += len(x)
     if count == 0:
         raise ValueError("evaluate() got no batches: the data is empty")
-    return {name: total / count for name, total in totals.items()}
+    return _means(totals, count)
+
+
+def _means(totals: dict[str, torch.Tensor], count: int) -> dict[str, float]:
+    """Sums (0-d tensors on the device) divided by ``count``: one transfer for all of them."""
+    return dict(zip(totals, (torch.stack(list(totals.values())) / count).tolist(), strict=True))
 
 
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 4096) -> torch.Tensor:

@@ -1,7 +1,9 @@
 """Benchmark: the source's MNIST pipeline against the in-memory one, and the matmul roofline.
 
-    python -m instructor.bench              # the full benchmark (about 2 minutes on 2 CPU cores)
+    python -m instructor.bench              # the full benchmark (about 3 minutes on 2 CPU cores)
     python -m instructor.bench --quick      # smoke run of about 10 s on tiny subsets: timings mean nothing
+    python -m instructor.bench --profile    # torch.profiler's table of one in-memory step, by phase
+    python -m instructor.bench --threads 2  # torch's CPU threads (default 1, as the lessons run)
 
 Both pipelines train the source's 784-128-64-10 ``MNIST_Classifier`` with Adam:
 
@@ -9,18 +11,20 @@ Both pipelines train the source's 784-128-64-10 ``MNIST_Classifier`` with Adam:
   ``Adam(lr=1e-3)``: the course's source post, as written.
 - **in-memory**: ``helpers.mnist_tensors`` (the whole split converted once, then standardized with
   the training images' mean and std), ``helpers.TensorBatches`` (batch 256), fused Adam where
-  supported, ``OneCycleLR``.
+  supported, ``OneCycleLR``, and the training accuracy of every batch, as ``fit`` runs it in lesson 04.
 
 Each reports training samples/s and the seconds of training (test evaluations not counted) until
 the test accuracy first reaches 98 %. The roofline is float32 matmul speed at the MLP's layer shapes
-(forward, input gradient, weight gradient: 3 x 2 x (784*128 + 128*64 + 64*10) = 655,104 FLOPs per
-training sample) at the in-memory batch size, turned into samples/s.
+(the eight matmuls autograd runs per step: 454,400 FLOPs per training sample) at the in-memory batch
+size, turned into samples/s.
 
-On a shared CPU the speed of two-thread matmuls jumps between two levels by itself, over minutes.
-So the repeats are interleaved rounds (source run, in-memory run, roofline), every ratio is
-computed inside its round, and the medians over rounds are reported with the load average.
-``inmemory_roofline_epochs_to_98`` (seconds to 98 % x roofline samples/s / 60,000 training images:
-the time to 98 % in epochs at roofline speed) compares across machines.
+On the CPU the benchmark runs on one thread, as the lessons do (``setup_notebook``): on a shared
+machine two-thread matmuls wait for each other and slow down many times over. The speed of this
+CPU also changes by itself, over minutes. So the repeats are interleaved rounds (source run,
+in-memory run, roofline), every ratio is computed inside its round, and the medians over rounds are
+reported with the load average. ``inmemory_roofline_epochs_to_98`` (seconds to 98 % x roofline
+samples/s / 60,000 training images: the time to 98 % in epochs at roofline speed) compares across
+machines.
 """
 
 from __future__ import annotations
@@ -33,27 +37,31 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import torch
 from torch import nn
+from torch.profiler import record_function
+from torch.utils import benchmark
 from torch.utils.data import DataLoader, Subset
 
 from helpers.data import TensorBatches
 from helpers.device import get_device
-from helpers.metrics import multiclass_accuracy
+from helpers.metrics import batch_metric, multiclass_accuracy
 from helpers.mnist import load_mnist, mnist_tensors
-from helpers.models import MNIST_Classifier  # the course's reference models
+from helpers.models import MNIST_Classifier, model_device  # the course's reference models
 from helpers.seed import set_seed
 from helpers.training import evaluate, train_one_epoch
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The MLP's layers (fan_in, fan_out), as in the course's source.
 LAYERS = ((28 * 28, 128), (128, 64), (64, 10))
-#: FLOPs of one training sample: 2 per multiply-add, x3 for the forward and the two backward matmuls.
-FLOPS_PER_SAMPLE = 3 * 2 * sum(fan_in * fan_out for fan_in, fan_out in LAYERS)
+#: FLOPs of one training sample: 2 per multiply-add, for the forward and the two backward matmuls of
+#: each layer, less the first layer's input gradient, which autograd never computes (the images need none).
+FLOPS_PER_SAMPLE = 2 * (3 * sum(fan_in * fan_out for fan_in, fan_out in LAYERS) - LAYERS[0][0] * LAYERS[0][1])
 MNIST_TRAIN_SAMPLES = 60_000
 TARGET_ACCURACY = 0.98
 #: The two recipes; --quick keeps them and shrinks the data and the epochs.
@@ -81,11 +89,9 @@ def load_average() -> float | None:
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait for queued GPU work, so that a timer around it measures the work."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
+    """Wait for the accelerator's queued work (CUDA, MPS...), so that a timer around it measures the work."""
+    if device.type != "cpu":
+        torch.accelerator.synchronize(device)
 
 
 def fused_adam_supported(device: torch.device) -> bool:
@@ -102,35 +108,28 @@ def fused_adam_supported(device: torch.device) -> bool:
 def matmul_roofline(batch_size: int, device: torch.device, seconds: float = 0.3) -> dict[str, float]:
     """Float32 matmul speed at the MLP's shapes for one batch, and the training samples/s it allows.
 
-    One training step runs nine matmuls: per layer the forward ``x @ W.T`` (B, in) x (in, out), the
-    input gradient ``g @ W`` and the weight gradient ``g.T @ x``. They run back to back into
-    preallocated outputs for about ``seconds``: only the matmuls count.
+    One training step runs eight matmuls, the ones autograd runs: per layer the forward ``x @ W.T``
+    (B, in) x (in, out) and the weight gradient ``g.T @ x``, and for the second and third layers the
+    input gradient ``g @ W`` (the first layer's input, the images, needs no gradient). They run back
+    to back into preallocated outputs, timed by ``torch.utils.benchmark.Timer.blocked_autorange`` for
+    at least ``seconds`` with this process's thread count: only the matmuls count.
     """
     gen = torch.Generator().manual_seed(0)
-    operands = []
-    for fan_in, fan_out in LAYERS:
+    products = []  # (a, b, out) for out = a @ b
+    for layer, (fan_in, fan_out) in enumerate(LAYERS):
         x, w, g = (torch.randn(*shape, generator=gen).to(device) for shape in
                    ((batch_size, fan_in), (fan_out, fan_in), (batch_size, fan_out)))
-        outs = (x.new_empty(batch_size, fan_out), x.new_empty(batch_size, fan_in), x.new_empty(fan_out, fan_in))
-        operands.append((x, w, g, outs))
+        products += [(x, w.t(), x.new_empty(batch_size, fan_out)), (g.t(), x, x.new_empty(fan_out, fan_in))]
+        if layer > 0:
+            products.append((g, w, x.new_empty(batch_size, fan_in)))
 
-    def timed(steps: int) -> float:
-        synchronize(device)
-        start = time.perf_counter()
-        for _ in range(steps):
-            for x, w, g, (y, grad_x, grad_w) in operands:
-                torch.mm(x, w.t(), out=y)
-                torch.mm(g, w, out=grad_x)
-                torch.mm(g.t(), x, out=grad_w)
-        synchronize(device)
-        return time.perf_counter() - start
+    def step() -> None:
+        for a, b, out in products:
+            torch.mm(a, b, out=out)
 
-    steps, elapsed = 4, timed(4)  # also the warm-up
-    while elapsed < seconds / 10:
-        steps *= 4
-        elapsed = timed(steps)
-    steps = max(1, round(steps * seconds / elapsed))
-    step_seconds = timed(steps) / steps
+    # Timer synchronizes the accelerator around each block of steps; it would run on 1 thread by default.
+    timer = benchmark.Timer("step()", globals={"step": step}, num_threads=torch.get_num_threads())
+    step_seconds = timer.blocked_autorange(min_run_time=seconds).median
     return {"gflops": FLOPS_PER_SAMPLE * batch_size / step_seconds / 1e9, "samples_per_s": batch_size / step_seconds}
 
 
@@ -141,20 +140,22 @@ def roofline_epochs(seconds: float | None, roofline_samples_per_s: float) -> flo
 
 def training_run(
     model: nn.Module, train_data: Iterable, test_data: Iterable, optimizer: torch.optim.Optimizer, *,
-    epochs: int, train_samples: int, scheduler: Any = None,
+    epochs: int, train_samples: int, scheduler: Any = None, metrics: dict[str, Any] | None = None,
+    check: bool = False,
 ) -> dict[str, Any]:
-    """Train ``epochs`` epochs, testing after each with the clock stopped.
+    """Train ``epochs`` epochs with ``train_one_epoch``, testing after each with the clock stopped.
 
-    Returns training samples/s, the training seconds at which the test accuracy first reached
-    ``TARGET_ACCURACY`` (None if it never did) and the accuracy after each epoch.
+    ``metrics`` and ``check`` (the first-batch checks, in the first epoch) make each epoch the one
+    ``fit`` runs. Returns training samples/s, the training seconds at which the test accuracy first
+    reached ``TARGET_ACCURACY`` (None if it never did) and the accuracy after each epoch.
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     loss_fn = nn.CrossEntropyLoss()
     train_seconds, seconds_to_98, accuracies = 0.0, None, []
-    for _ in range(epochs):
+    for epoch in range(epochs):
         synchronize(device)
         start = time.perf_counter()
-        train_one_epoch(model, train_data, loss_fn, optimizer, scheduler=scheduler)
+        train_one_epoch(model, train_data, loss_fn, optimizer, metrics, scheduler=scheduler, check=check and epoch == 0)
         synchronize(device)
         train_seconds += time.perf_counter() - start
         accuracies.append(evaluate(model, test_data, metrics={"accuracy": multiclass_accuracy})["accuracy"])
@@ -174,17 +175,158 @@ def source_run(train_set: Any, test: TensorBatches, device: torch.device, seed: 
     return training_run(model, loader, test, optimizer, epochs=epochs, train_samples=len(train_set))
 
 
-def inmemory_run(
-    x: torch.Tensor, y: torch.Tensor, test: TensorBatches, seed: int, epochs: int, fused: bool
-) -> dict[str, Any]:
-    """The in-memory pipeline: ``TensorBatches`` over standardized tensors, (fused) Adam with OneCycleLR."""
+def inmemory_setup(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int, fused: bool) -> dict[str, Any]:
+    """Lesson 04's fast path: the model, ``TensorBatches``, (fused) Adam and ``OneCycleLR``, seeded."""
     set_seed(seed)
     model = MNIST_Classifier().to(x.device)
     batches = TensorBatches(x, y, INMEMORY["batch_size"], seed=seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=INMEMORY["max_lr"], fused=True if fused else None)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=INMEMORY["max_lr"], epochs=epochs,
                                                     steps_per_epoch=len(batches))
-    return training_run(model, batches, test, optimizer, epochs=epochs, train_samples=len(x), scheduler=scheduler)
+    return {"model": model, "batches": batches, "optimizer": optimizer, "scheduler": scheduler}
+
+
+def inmemory_run(
+    x: torch.Tensor, y: torch.Tensor, test: TensorBatches, seed: int, epochs: int, fused: bool
+) -> dict[str, Any]:
+    """The in-memory pipeline as ``fit`` runs it in lesson 04: training accuracy on every batch, the
+    first batch checked."""
+    run = inmemory_setup(x, y, seed, epochs, fused)
+    return training_run(run["model"], run["batches"], test, run["optimizer"], epochs=epochs, train_samples=len(x),
+                        scheduler=run["scheduler"], metrics={"accuracy": multiclass_accuracy}, check=True)
+
+
+#: The phases of one training step, in the order ``train_one_epoch`` runs them.
+PHASES = ("batching", "forward", "loss", "zero_grad", "backward", "optimizer", "schedule", "metrics")
+#: Labels torch's optimizers put on their own calls.
+OPTIMIZER_LABELS = {"Optimizer.zero_grad#Adam.zero_grad": "zero_grad", "Optimizer.step#Adam.step": "optimizer"}
+MATMULS = {"aten::mm", "aten::addmm"}
+#: What is left: the ops of train_one_epoch's own lines.
+LOOP_LINES = "the loop's own lines (.to(device), loss sum)"
+
+
+class Labelled(nn.Module):
+    """``module`` called inside a profiler label: how the profile tells the forward pass from the loss."""
+
+    def __init__(self, module: nn.Module, label: str) -> None:
+        super().__init__()
+        self.module, self.label = module, label
+
+    def forward(self, *args: torch.Tensor) -> torch.Tensor:
+        with record_function(self.label):
+            return self.module(*args)
+
+
+def labelled_call(fn: Callable[..., Any], label: str) -> Callable[..., Any]:
+    """``fn`` called inside a profiler label."""
+
+    def call(*args: Any) -> Any:
+        with record_function(label):
+            return fn(*args)
+
+    return call
+
+
+def labelled_batches(batches: Iterable, label: str = "batching") -> Iterator:
+    """The batches of one pass, each drawn inside a profiler label (the shuffle counts, at the first)."""
+    iterator = iter(batches)
+    while True:
+        with record_function(label):
+            batch = next(iterator, None)
+        if batch is None:
+            return
+        yield batch
+
+
+def phase_of(event: Any) -> str:
+    """The step phase a profiler event belongs to, from its outermost caller's label."""
+    while event.cpu_parent is not None:
+        event = event.cpu_parent
+    if event.name in PHASES:
+        return event.name
+    if event.name in OPTIMIZER_LABELS:
+        return OPTIMIZER_LABELS[event.name]
+    if event.name.startswith("autograd::engine::") or event.name == "aten::ones_like":  # ones_like: backward's seed
+        return "backward"
+    return LOOP_LINES
+
+
+def profile_inmemory(x: torch.Tensor, y: torch.Tensor, fused: bool, steps: int) -> dict[str, Any]:
+    """``torch.profiler`` over ``steps`` steps of ``train_one_epoch`` on the in-memory path, as lesson 04's
+    ``fit`` runs them (training accuracy on every batch), after one unprofiled warm-up pass.
+
+    The model, the loss, the batches, the scheduler and the metric are wrapped in profiler labels;
+    the optimizer labels itself; the backward pass is the autograd engine's events. Returns per-step
+    milliseconds by phase, the matmuls' share of each, the wall time per step with and without the
+    profiler and the matmul roofline for comparison.
+    """
+    n = min(len(x), steps * INMEMORY["batch_size"])
+    run = inmemory_setup(x[:n], y[:n], seed=0, epochs=3, fused=fused)
+    plain = (run["model"], run["batches"], nn.CrossEntropyLoss(), run["optimizer"],
+             {"accuracy": multiclass_accuracy})
+    device, steps = model_device(run["model"]), len(run["batches"])
+    model, loss_fn = Labelled(run["model"], "forward"), Labelled(nn.CrossEntropyLoss(), "loss")
+    metrics = {"accuracy": labelled_call(batch_metric(multiclass_accuracy), "metrics")}
+    scheduler = SimpleNamespace(step=labelled_call(run["scheduler"].step, "schedule"))
+
+    train_one_epoch(*plain, scheduler=run["scheduler"])  # warm-up
+    synchronize(device)
+    start = time.perf_counter()
+    train_one_epoch(*plain, scheduler=run["scheduler"])
+    synchronize(device)
+    plain_seconds = time.perf_counter() - start
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        train_one_epoch(model, labelled_batches(run["batches"]), loss_fn, run["optimizer"], metrics,
+                        scheduler=scheduler)
+        synchronize(device)
+        profiled_seconds = time.perf_counter() - start
+    roofline = matmul_roofline(INMEMORY["batch_size"], device, seconds=0.3)
+
+    phases = {name: {"ms": 0.0, "matmul_ms": 0.0} for name in (*PHASES, LOOP_LINES)}
+    matmul_calls = 0
+    for event in prof.events():
+        phase = phases[phase_of(event)]
+        if event.cpu_parent is None:
+            phase["ms"] += event.cpu_time_total / 1e3 / steps
+        if event.name in MATMULS:
+            phase["matmul_ms"] += event.self_cpu_time_total / 1e3 / steps
+            matmul_calls += 1
+    traced = sum(p["ms"] for p in phases.values())
+    return {
+        "steps": steps, "batch_size": INMEMORY["batch_size"], "load_average": load_average(),
+        "threads": torch.get_num_threads(), "device": str(device),
+        "phases": phases, "matmuls_per_step": matmul_calls / steps,
+        "untraced_ms": profiled_seconds * 1e3 / steps - traced,
+        "profiled_step_ms": profiled_seconds * 1e3 / steps,
+        "step_ms": plain_seconds * 1e3 / steps,
+        "roofline_step_ms": INMEMORY["batch_size"] / roofline["samples_per_s"] * 1e3,
+    }
+
+
+def format_profile(profile: dict[str, Any]) -> str:
+    """The profile as a Markdown table: milliseconds per step by phase, and the matmuls inside."""
+    total = profile["profiled_step_ms"]
+    rows = [(name, p["ms"], p["matmul_ms"]) for name, p in profile["phases"].items()]
+    rows.append(("Python between ops (not traced)", profile["untraced_ms"], 0.0))
+    lines = [
+        f"One in-memory training step (batch {profile['batch_size']}), `torch.profiler` over {profile['steps']} "
+        f"steps · {profile['device']} · {profile['threads']} thread(s) · load average {profile['load_average']}",
+        "",
+        "| phase | ms per step | share | of which matmuls (ms) |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {name} | {ms:.3f} | {ms / total:.0%} | {f'{mm:.3f}' if mm else ''} |" for name, ms, mm in rows]
+    matmul = sum(mm for _, _, mm in rows)
+    lines += [
+        f"| **step, profiled** | **{total:.3f}** | 100% | **{matmul:.3f}** |",
+        "",
+        f"{profile['matmuls_per_step']:g} matmuls per step. Without the profiler a step takes "
+        f"{profile['step_ms']:.3f} ms; the same matmuls at roofline speed, "
+        f"measured right after, take {profile['roofline_step_ms']:.3f} ms "
+        f"({profile['roofline_step_ms'] / profile['step_ms']:.0%} of the unprofiled step).",
+    ]
+    return "\n".join(lines)
 
 
 def median(values: Sequence[float | None]) -> float | None:
@@ -193,9 +335,10 @@ def median(values: Sequence[float | None]) -> float | None:
     return None if math.isinf(middle) else float(middle)
 
 
-def run_benchmark(device: torch.device, repeats: int, quick: bool) -> dict[str, Any]:
-    """Interleaved rounds of (source run, in-memory run, roofline); returns the summary."""
-    load_start = load_average()
+def standardized_mnist(device: torch.device, quick: bool) -> dict[str, Any]:
+    """MNIST as both pipelines read it: the ``ToTensor()`` dataset, and tensors standardized with the
+    training images' statistics (the test images in [0, 1] too, for the source's model). ``quick``
+    keeps 2048 training and 500 test images."""
     train_set = load_mnist(True, download=False)  # ToTensor() per image, as in the source
     x, y = mnist_tensors(True, device=device, download=False)
     x_test, y_test = mnist_tensors(False, device=device, download=False)
@@ -203,9 +346,17 @@ def run_benchmark(device: torch.device, repeats: int, quick: bool) -> dict[str, 
         n, n_test = min(2048, len(x)), min(500, len(x_test))
         train_set, x, y, x_test, y_test = Subset(train_set, range(n)), x[:n], y[:n], x_test[:n_test], y_test[:n_test]
     mean, std = x.mean(), x.std()  # statistics of the training images only
-    raw_test = TensorBatches(x_test, y_test, 2000, shuffle=False)  # [0, 1], as ToTensor() gives them
-    standardized_test = TensorBatches((x_test - mean) / std, y_test, 2000, shuffle=False)
-    x = (x - mean) / std
+    return {"train_set": train_set, "x": (x - mean) / std, "y": y,
+            "raw_test": TensorBatches(x_test, y_test, 2000, shuffle=False),  # [0, 1], as ToTensor() gives them
+            "standardized_test": TensorBatches((x_test - mean) / std, y_test, 2000, shuffle=False)}
+
+
+def run_benchmark(device: torch.device, repeats: int, quick: bool) -> dict[str, Any]:
+    """Interleaved rounds of (source run, in-memory run, roofline); returns the summary."""
+    load_start = load_average()
+    data = standardized_mnist(device, quick)
+    train_set, x, y, raw_test, standardized_test = (
+        data[k] for k in ("train_set", "x", "y", "raw_test", "standardized_test"))
     fused = fused_adam_supported(device)
     source_epochs, inmemory_epochs = (1, 1) if quick else (SOURCE["epochs"], INMEMORY["epochs"])
 
@@ -305,15 +456,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run of about 10 s on tiny subsets")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead: torch.profiler's table of one in-memory training step, by phase")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3; 1 with --quick)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch's CPU threads (default 1 on the CPU, as in the lessons)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--output", type=Path, default=ROOT / "build" / "bench.json", help="default: build/bench.json")
     args = parser.parse_args(argv)
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
+    device = get_device(args.device)
+    if device.type == "cpu" or args.threads is not None:
+        torch.set_num_threads(args.threads or 1)
+    if args.profile:
+        data = standardized_mnist(device, args.quick)
+        profile = profile_inmemory(data["x"], data["y"], fused_adam_supported(device), steps=8 if args.quick else 100)
+        print(format_profile(profile))
+        return 0
     started = time.perf_counter()
-    summary = run_benchmark(get_device(args.device), repeats, args.quick)
+    summary = run_benchmark(device, repeats, args.quick)
     summary["bench_seconds"] = round(time.perf_counter() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ from torch import nn
 
 from helpers.checks import PitfallWarning, check_output_layer, check_pitfalls, check_shapes
 from helpers.metrics import (
+    batch_metric,
     binary_accuracy,
     binary_accuracy_logits,
     confusion_matrix,
@@ -97,6 +98,30 @@ def test_accuracies():
     assert multiclass_accuracy(logits, torch.tensor([0, 1])) == 0.5
     with pytest.raises(ValueError, match="different numbers of rows"):
         multiclass_accuracy(logits, torch.tensor([0, 1, 2]))
+
+
+@pytest.mark.parametrize(
+    "metric, pred, target",
+    [(binary_accuracy, torch.tensor([[0.9], [0.2], [0.6]]), torch.tensor([[1.0], [0.0], [0.0]])),
+     (binary_accuracy_logits, torch.tensor([[3.0], [-1.0], [0.5]]), torch.tensor([[1.0], [0.0], [0.0]])),
+     (multiclass_accuracy, torch.tensor([[2.0, 0.1], [0.0, 5.0], [1.0, 0.0]]), torch.tensor([0, 0, 0])),
+     (mae, torch.tensor([[1.0], [2.0], [5.0]]), torch.tensor([1.0, 4.0, 3.0]))],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_batch_metric_is_the_same_metric_as_a_tensor(metric, pred, target):
+    as_tensor = batch_metric(metric)(pred, target)
+    assert isinstance(as_tensor, torch.Tensor) and as_tensor.ndim == 0
+    assert as_tensor.item() == pytest.approx(metric(pred, target))
+    with pytest.raises(ValueError, match="different numbers of rows"):
+        batch_metric(metric)(pred, target[:2])
+
+
+def test_batch_metric_leaves_other_functions_and_rmse_alone():
+    def own(pred, target):
+        return 1.0
+
+    assert batch_metric(own) is own
+    assert batch_metric(rmse) is rmse  # the root of a batch mean is not a mean over rows: it cannot be summed
 
 
 def test_regression_errors_accept_n_or_n_by_1():

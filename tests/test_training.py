@@ -90,6 +90,39 @@ def test_evaluate_weights_by_sample_count_and_needs_no_loss():
     assert evaluate(zero_linear(), data, metrics=mean_y) == pytest.approx({"mean_y": 2.0})
 
 
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """Every tensor read into Python (``.item()``, ``.tolist()``, ``float()``): each one waits for a GPU."""
+    seen: list[str] = []
+    for name in ("item", "tolist", "__float__"):
+        original = getattr(torch.Tensor, name)
+
+        def read(self, *args, _name=name, _original=original):
+            seen.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(torch.Tensor, name, read)
+    return seen
+
+
+def test_losses_and_course_metrics_are_read_once_per_pass(reads):
+    set_seed(0)
+    x, y = torch.randn(100, 2), torch.randint(0, 2, (100,))
+    model = nn.Linear(2, 2)
+    data = TensorBatches(x, y, 10)  # 10 batches
+    scores = train_one_epoch(model, data, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), 0.1),
+                             {"acc": multiclass_accuracy})
+    assert reads == ["tolist"]
+    reads.clear()
+    assert evaluate(model, data, nn.CrossEntropyLoss(), {"acc": multiclass_accuracy}).keys() == {"loss", "acc"}
+    assert reads == ["tolist"]
+    assert 0 <= scores["acc"] <= 1 and scores["loss"] > 0
+    with eval_mode(model):  # the sums over batches equal the metrics of the whole data
+        pred = model(x)
+    assert evaluate(model, data, nn.CrossEntropyLoss(), {"acc": multiclass_accuracy}) == pytest.approx(
+        {"loss": nn.CrossEntropyLoss()(pred, y).item(), "acc": multiclass_accuracy(pred, y)})
+
+
 def test_each_step_runs_in_the_right_mode():
     model = Spy()
     data = TensorBatches(torch.ones(4, 1), torch.ones(4, 1), 4)
