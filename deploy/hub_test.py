@@ -144,14 +144,23 @@ def student(name: str, password: str, link: str, notebook: str, run: Path, timeo
     """One student: open the link, log in, wait for the pulled lesson, Run All, wait for the kernel.
 
     Each student's thread has its own Playwright and browser (Playwright's objects stay in their thread)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
     began = time.monotonic()
     with sync_playwright() as playwright:
         browser = chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(60_000)
-        state = lambda: page.evaluate("() => {" + STATE_JS + "}")  # noqa: E731
+
+        def state():
+            """JupyterLab's state, or None while the page is between documents (login, spawn, pull)."""
+            try:
+                return page.evaluate("() => {" + STATE_JS + "}")
+            except Error as exc:
+                if "context was destroyed" in str(exc) or "navigat" in str(exc):
+                    return None
+                raise
+
         try:
             page.goto(link)
             page.fill("#username_input", name)
