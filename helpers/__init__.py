@@ -24,12 +24,11 @@ Notebooks import what they use from the top level (``from helpers import fit, be
 import helpers.environment  # noqa: F401
 from helpers.boston import BAND_NAMES, FEATURES, boston_splits, load_boston
 from helpers.checkpoint import load_checkpoint, save_checkpoint
-from helpers.data import Standardizer, TabularDataset, TensorBatches, split_indices
+from helpers.data import TabularDataset, TensorBatches, split_indices
 from helpers.metrics import (
     binary_accuracy,
     binary_accuracy_logits,
     confusion_matrix,
-    mae,
     multiclass_accuracy,
     precision_recall,
     rmse,
@@ -43,7 +42,6 @@ __all__ = [
     "BAND_NAMES",
     "FEATURES",
     "NotebookFigure",
-    "Standardizer",
     "TabularDataset",
     "TensorBatches",
     "best_epoch",
@@ -55,7 +53,6 @@ __all__ = [
     "load_boston",
     "load_checkpoint",
     "load_mnist",
-    "mae",
     "mnist_tensors",
     "multiclass_accuracy",
     "plot_confusion_matrix",

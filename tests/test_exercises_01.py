@@ -1,114 +1,173 @@
 """The checkers of notebook 01: the solution passes, an untouched scaffold is "not attempted",
-and typical wrong answers get their targeted hint."""
+and the wrong answers students really write each get their targeted message (one table per exercise)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
-from helpers import FEATURES, Standardizer, split_indices
+from helpers import FEATURES
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson01 as check
+from helpers.models import boston_regression_mlp
+
+
+def fresh_model(inputs: int) -> nn.Sequential:
+    """The source's model with the student's session's random state left alone (a test is a session too)."""
+    with torch.random.fork_rng():
+        return boston_regression_mlp(inputs)
 
 
 def untouched(*args):
-    raise NotImplementedError
+    raise NotImplementedError  # YOUR CODE HERE
 
 
-def source_model(inputs: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(inputs, 30), nn.ReLU(), nn.Linear(30, 15), nn.ReLU(),
-                         nn.Linear(15, 8), nn.ReLU(), nn.Linear(8, 1))
+def test_every_untouched_scaffold_reads_not_attempted(session_untouched):
+    for feedback in (check.exercise_1(untouched), check.exercise_1(None), check.exercise_2(None, None),
+                     check.exercise_3(untouched), check.exercise_4(untouched), check.exercise_5(None, untouched),
+                     check.exercise_5("target shape", untouched)):
+        assert feedback.status == NOT_ATTEMPTED, feedback
 
 
 # Exercise 1: standardize with the training statistics
 
 
 def standardize(train, other):
-    mean, std = train.mean(dim=0), train.std(dim=0, unbiased=False)
+    mean, std = train.mean(dim=0), train.std(dim=0, correction=0)
     return (train - mean) / std, (other - mean) / std
 
 
-def test_exercise_1_solution_passes():
-    feedback = check.exercise_1(standardize)
-    assert feedback.status == CORRECT, feedback
+def own_statistics(train, other):
+    return tuple((x - x.mean(dim=0)) / x.std(dim=0, correction=0) for x in (train, other))
 
 
-def test_exercise_1_untouched_is_not_attempted():
-    assert check.exercise_1(untouched).status == NOT_ATTEMPTED
-    assert check.exercise_1(None).status == NOT_ATTEMPTED
+def sample_std(train, other):
+    mean, std = train.mean(dim=0), train.std(dim=0)
+    return (train - mean) / std, (other - mean) / std
 
 
-def test_exercise_1_each_split_scaled_by_itself_gets_the_leak_hint():
-    def own_statistics(train, other):
-        return tuple((x - x.mean(dim=0)) / x.std(dim=0, unbiased=False) for x in (train, other))
-
-    feedback = check.exercise_1(own_statistics)
-    assert feedback.status == WRONG and "TRAINING mean and std" in feedback.message
+def all_rows(train, other):
+    both = torch.cat([train, other])
+    mean, std = both.mean(dim=0), both.std(dim=0, correction=0)
+    return (train - mean) / std, (other - mean) / std
 
 
-def test_exercise_1_sample_std_gets_the_unbiased_hint():
-    def sample_std(train, other):
-        mean, std = train.mean(dim=0), train.std(dim=0)
-        return (train - mean) / std, (other - mean) / std
-
-    feedback = check.exercise_1(sample_std)
-    assert feedback.status == WRONG and "unbiased=False" in feedback.message
+def whole_table(train, other):
+    mean, std = train.mean(), train.std(correction=0)
+    return (train - mean) / std, (other - mean) / std
 
 
-# Exercise 2: the split by hand
+def per_row(train, other):
+    return tuple((x - x.mean(dim=1, keepdim=True)) / x.std(dim=1, correction=0, keepdim=True) for x in (train, other))
 
 
-def make_split(frame, seed, *, leak=False, flat=False):
-    train, val, test = split_indices(len(frame), test_fraction=0.2, val_fraction=0.2, seed=seed)
-    scaler = Standardizer.fit(frame[FEATURES] if leak else frame.iloc[train][FEATURES])
-    out = []
-    for rows in (train, val, test):
-        part = frame.iloc[rows]
-        y = torch.tensor(part["MEDV"].to_numpy(), dtype=torch.float32)
-        out += [scaler.transform(part[FEATURES]), y if flat else y.reshape(-1, 1)]
-    return tuple(out)
+def test_exercise_1_solution_passes(session_untouched):
+    assert check.exercise_1(standardize).status == CORRECT
 
 
-def test_exercise_2_solution_passes():
-    feedback = check.exercise_2(make_split)
-    assert feedback.status == CORRECT, feedback
+@pytest.mark.parametrize("answer, fragment", [
+    (own_statistics, "TRAINING mean and std"),
+    (sample_std, "correction=0"),
+    (all_rows, "leak into the scaling"),
+    (whole_table, "per column"),
+    (per_row, "per ROW"),
+])
+def test_exercise_1_wrong_answers_get_their_hint(answer, fragment, session_untouched):
+    feedback = check.exercise_1(answer)
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
-def test_exercise_2_untouched_is_not_attempted():
-    assert check.exercise_2(untouched).status == NOT_ATTEMPTED
+# Exercise 2: drop B
+
+NO_B = [name for name in FEATURES if name != "B"]
 
 
-def test_exercise_2_scaler_fitted_on_all_rows_is_caught():
-    feedback = check.exercise_2(lambda frame, seed: make_split(frame, seed, leak=True))
-    assert feedback.status == WRONG and "fitted on all rows" in feedback.message
+def test_exercise_2_solution_passes_and_reports_both_errors(session_untouched):
+    model = fresh_model(12)
+    before = [p.detach().clone() for p in model.parameters()]
+    feedback = check.exercise_2(list(NO_B), model)
+    assert feedback.status == CORRECT and "without B" in feedback.message and "with it" in feedback.message
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)), "weights restored"
 
 
-def test_exercise_2_flat_targets_get_the_shape_hint():
-    feedback = check.exercise_2(lambda frame, seed: make_split(frame, seed, flat=True))
-    assert feedback.status == WRONG and "(N, 1)" in feedback.message
+@pytest.mark.parametrize("features, inputs, fragment", [
+    (NO_B, 13, "nn.Linear(12, 30)"),
+    (list(FEATURES), 12, "still holds 'B'"),
+    (sorted(NO_B), 12, "FEATURES' order"),
+    ("CRIM ZN", 12, "a list of names"),
+])
+def test_exercise_2_wrong_answers_get_their_hint(features, inputs, fragment, session_untouched):
+    feedback = check.exercise_2(features, fresh_model(inputs))
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
-# Exercise 3: drop B
+def test_exercise_2_the_shared_list_refuses_the_alias_slip():
+    alias = FEATURES
+    with pytest.raises(TypeError, match="copy"):
+        alias.remove("B")
+    assert "B" in FEATURES
 
 
-def test_exercise_3_solution_passes_and_reports_both_errors():
-    feedback = check.exercise_3([name for name in FEATURES if name != "B"], source_model(12))
-    assert feedback.status == CORRECT, feedback
-    assert "without B" in feedback.message and "with it" in feedback.message
+# Exercise 3: write the training loop. One loop with switches for the mistakes students make.
 
 
-def test_exercise_3_untouched_is_not_attempted():
-    assert check.exercise_3(None, None).status == NOT_ATTEMPTED
+def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=True, evaluate=True, no_grad=True):
+    def train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
+        train_losses, val_losses = [], []
+        model.train()
+        for _ in range(epochs):
+            if train_each_epoch:
+                model.train()
+            total, batch_losses = 0.0, []
+            for data, label in loader:
+                loss = loss_fn(model(data), label.view(-1) if flat else label)
+                if zero_grad:
+                    optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(data)
+                batch_losses.append(loss.item())
+            train_losses.append({"mean": total / len(loader.dataset), "last": loss.item(),
+                                 "batch mean": sum(batch_losses) / len(batch_losses)}[report])
+            if evaluate:
+                model.eval()
+            with torch.set_grad_enabled(not no_grad):
+                val_losses.append(loss_fn(model(X_val), y_val).item())
+        return train_losses, val_losses
+
+    return train_loop
 
 
-def test_exercise_3_thirteen_inputs_get_the_first_layer_hint():
-    feedback = check.exercise_3([name for name in FEATURES if name != "B"], source_model(13))
-    assert feedback.status == WRONG and "nn.Linear(12, 30)" in feedback.message
+def test_exercise_3_solution_passes(session_untouched):
+    feedback = check.exercise_3(make_loop())
+    assert feedback.status == CORRECT and "validation RMSE" in feedback.message, feedback
 
 
-def test_exercise_3_b_still_in_the_list():
-    feedback = check.exercise_3(list(FEATURES), source_model(12))
-    assert feedback.status == WRONG and "still holds 'B'" in feedback.message
+@pytest.mark.parametrize("mistake, fragment", [
+    ({"zero_grad": False}, "zero_grad() is never called"),
+    ({"report": "last"}, "last batch alone"),
+    ({"report": "batch mean"}, "mean over batches"),
+    ({"flat": True}, "targets of shape (32,)"),
+    ({"train_each_epoch": False}, "Call model.train() at the start of every epoch"),
+    ({"evaluate": False, "train_each_epoch": False}, "call model.eval() before measuring"),
+    ({"no_grad": False}, "torch.no_grad()"),
+], ids=["no zero_grad", "last-batch loss", "mean over batches", "(N,) targets", "no train() after eval",
+        "no eval()", "no no_grad"])
+def test_exercise_3_usual_mistakes_get_their_message(mistake, fragment, session_untouched):
+    feedback = check.exercise_3(make_loop(**mistake))
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouched):
+    def tensors(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
+        return [torch.ones(2)] * epochs, [torch.ones(2)] * epochs
+
+    def one_epoch(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
+        return make_loop()(model, loader, loss_fn, optimizer, 1, X_val, y_val)
+
+    assert "loss.item()" in check.exercise_3(tensors).message
+    assert "10 numbers each" in check.exercise_3(one_epoch).message
 
 
 # Exercise 4: best epoch and its RMSE
@@ -119,40 +178,39 @@ def best_epoch_and_rmse(history):
     return int(row["epoch"]), float(row["val_loss"]) ** 0.5
 
 
-def test_exercise_4_solution_passes():
-    feedback = check.exercise_4(best_epoch_and_rmse)
-    assert feedback.status == CORRECT, feedback
+def row_index(history):
+    i = int(history["val_loss"].to_numpy().argmin())
+    return i, history["val_loss"].iloc[i] ** 0.5
 
 
-def test_exercise_4_untouched_is_not_attempted():
-    assert check.exercise_4(untouched).status == NOT_ATTEMPTED
+def mse_not_rmse(history):
+    row = history.loc[history["val_loss"].idxmin()]
+    return int(row["epoch"]), float(row["val_loss"])
 
 
-def test_exercise_4_typical_mistakes_get_their_hints():
-    def row_index(history):
-        i = int(history["val_loss"].to_numpy().argmin())
-        return i, history["val_loss"].iloc[i] ** 0.5
+def training_loss(history):
+    row = history.loc[history["train_loss"].idxmin()]
+    return int(row["epoch"]), float(row["val_loss"]) ** 0.5
 
-    def mse_not_rmse(history):
-        row = history.loc[history["val_loss"].idxmin()]
-        return int(row["epoch"]), float(row["val_loss"])
 
-    def training_loss(history):
-        row = history.loc[history["train_loss"].idxmin()]
-        return int(row["epoch"]), float(row["val_loss"]) ** 0.5
+def test_exercise_4_solution_passes(session_untouched):
+    assert check.exercise_4(best_epoch_and_rmse).status == CORRECT
 
-    assert "row index" in check.exercise_4(row_index).message
-    assert "square root" in check.exercise_4(mse_not_rmse).message
-    assert "TRAINING loss" in check.exercise_4(training_loss).message
+
+@pytest.mark.parametrize("answer, fragment", [
+    (row_index, "row index"), (mse_not_rmse, "square root"), (training_loss, "TRAINING loss"),
+])
+def test_exercise_4_wrong_answers_get_their_hint(answer, fragment, session_untouched):
+    feedback = check.exercise_4(answer)
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
 # Exercise 5 (diagnose this run): targets (N,) against predictions (N, 1)
 
 
-def train(X, y, epochs=300, *, flat=False):
-    torch.manual_seed(0)
-    model = source_model(13)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+def train(X, y, epochs=300, *, flat=False, lr=0.01):
+    model = boston_regression_mlp(13)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     targets = y.view(-1) if flat else y
     for _ in range(epochs):
         loss = nn.functional.mse_loss(model(X), targets)
@@ -162,21 +220,17 @@ def train(X, y, epochs=300, *, flat=False):
     return model
 
 
-def test_exercise_5_fixed_run_passes():
+def test_exercise_5_fixed_run_passes(session_untouched):
     feedback = check.exercise_5("target shape", train)
     assert feedback.status == CORRECT, feedback
 
 
-def test_exercise_5_untouched_is_not_attempted():
-    assert check.exercise_5(None, untouched).status == NOT_ATTEMPTED
-    assert check.exercise_5("target shape", untouched).status == NOT_ATTEMPTED
-
-
-def test_exercise_5_wrong_name_is_refused():
-    feedback = check.exercise_5("learning rate", train)
-    assert feedback.status == WRONG and "shapes" in feedback.message
-
-
-def test_exercise_5_unfixed_run_still_shows_the_symptom():
-    feedback = check.exercise_5("target shape", lambda X, y: train(X, y, flat=True))
-    assert feedback.status == WRONG and "symptom is still there" in feedback.message
+@pytest.mark.parametrize("bug, fixed, fragment", [
+    ("learning rate", train, "what goes into the loss"),
+    ("shape", train, "name the bug with one of"),
+    ("target shape", lambda X, y: train(X, y, epochs=30, flat=True), "symptom is still there"),
+    ("target shape", lambda X, y: train(X, y, epochs=3), "barely better than predicting the mean"),
+], ids=["wrong name", "not one of the names", "still flat", "fixed but epochs changed"])
+def test_exercise_5_wrong_answers_get_their_hint(bug, fixed, fragment, session_untouched):
+    feedback = check.exercise_5(bug, fixed)
+    assert feedback.status == WRONG and fragment in feedback.message, feedback

@@ -1,4 +1,4 @@
-"""Checkers for notebook 01 (linear regression on the Boston house prices).
+"""Checkers for notebook 01 (regression with a neural network on the Boston house prices).
 
 Each ``exercise_N`` runs what the student wrote on cases the notebook never showed (other
 numbers, other seeds, a made-up training history) and says what it found.
@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
-from helpers.boston import FEATURES, boston_splits, load_boston
-from helpers.data import Standardizer, split_indices
-from helpers.exercises import Verdict, checker, correct, wrong
+from helpers.boston import FEATURES, boston_splits
+from helpers.data import TabularDataset
+from helpers.exercises import Verdict, checker, correct, student, wrong
 from helpers.metrics import rmse
 from helpers.models import boston_regression_mlp
 from helpers.training import predict, train_one_epoch
@@ -25,72 +27,47 @@ def _close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-4) -> bool:
     return a.shape == b.shape and bool(torch.allclose(a.float(), b.float(), atol=tol, rtol=tol))
 
 
+# Exercise 1: standardize by hand
+
+
 @checker("Exercise 1")
 def exercise_1(standardize: Callable) -> Verdict:
     """``standardize(train (N, F), other (M, F)) -> (train_scaled, other_scaled)``, scaled with train's statistics."""
     gen = torch.Generator().manual_seed(101)
     train = torch.randn(60, 4, generator=gen) * torch.tensor([1.0, 10.0, 100.0, 0.1]) + 5.0
     other = torch.randn(20, 4, generator=gen) * 3.0 + 40.0  # new rows whose own statistics differ
-    result = standardize(train.clone(), other.clone())
+    result = student(standardize, train.clone(), other.clone())
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         return wrong("return two tensors: (train_scaled, other_scaled).")
     got_train, got_other = (torch.as_tensor(t).float() for t in result)
-    mean, std = train.mean(dim=0), train.std(dim=0, unbiased=False)
+    mean, std = train.mean(dim=0), train.std(dim=0, correction=0)
     if _close(got_train, (train - mean) / std) and _close(got_other, (other - mean) / std):
         return correct(f"training columns now have mean {got_train.mean():+.3f} and std "
-                       f"{got_train.std(dim=0, unbiased=False).mean():.3f}; the other rows' mean is "
+                       f"{got_train.std(dim=0, correction=0).mean():.3f}; the other rows' mean is "
                        f"{got_other.mean():+.1f}, far from 0, as it should be: they were scaled with the training "
                        "numbers.")
     if _close(got_train, (train - mean) / train.std(dim=0)):
-        return wrong("almost: torch's x.std() divides by N - 1. Use x.std(dim=0, unbiased=False), "
-                     "as Standardizer does.")
+        return wrong("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), "
+                     "which divides by N, as Standardizer does.")
     both = torch.cat([train, other])
-    if _close(got_other, (other - both.mean(dim=0)) / both.std(dim=0, unbiased=False), 1e-3):
+    if _close(got_other, (other - both.mean(dim=0)) / both.std(dim=0, correction=0), 1e-3):
         return wrong("you used the statistics of all rows: the other rows leak into the scaling. "
                      "Compute mean and std from the training rows only.")
-    if _close(got_other, (other - other.mean(dim=0)) / other.std(dim=0, unbiased=False), 1e-3):
+    if _close(got_other, (other - other.mean(dim=0)) / other.std(dim=0, correction=0), 1e-3):
         return wrong("the other rows were scaled with their own mean and std. Apply the TRAINING "
                      "mean and std to both: the model must see new rows exactly as training prepared them.")
-    if _close(got_train, (train - train.mean()) / train.std(unbiased=False), 1e-3):
+    if _close(got_train, (train - train.mean()) / train.std(correction=0), 1e-3):
         return wrong("one mean and one std for the whole table: compute them per column, "
-                     "with x.mean(dim=0) and x.std(dim=0, unbiased=False).")
+                     "with x.mean(dim=0) and x.std(dim=0, correction=0).")
+    if _close(got_train, (train - train.mean(dim=1, keepdim=True)) / train.std(dim=1, correction=0, keepdim=True),
+              1e-3):
+        return wrong("you computed a mean and std per ROW (dim=1): the statistics belong to each column, "
+                     "so reduce over the rows with dim=0.")
     return wrong("expected (x - mean) / std with the mean and std of each training column "
                  f"(shapes: got {tuple(got_train.shape)} and {tuple(got_other.shape)}).")
 
 
-@checker("Exercise 2")
-def exercise_2(make_split: Callable) -> Verdict:
-    """``make_split(frame, seed) -> (X_train, y_train, X_val, y_val, X_test, y_test)``, as ``boston_splits`` does."""
-    frame = load_boston()
-    for seed in (7, 23):  # seeds the notebook does not use
-        got = make_split(frame.copy(), seed)
-        if not (isinstance(got, (tuple, list)) and len(got) == 6):
-            return wrong("return six tensors: X_train, y_train, X_val, y_val, X_test, y_test.")
-        X_train, y_train, X_val, y_val, X_test, y_test = (torch.as_tensor(t) for t in got)
-        want = boston_splits("regression", seed=seed)
-        if [len(X_train), len(X_val), len(X_test)] != [len(want.X_train), len(want.X_val), len(want.X_test)]:
-            return wrong(f"rows per split {len(X_train)}/{len(X_val)}/{len(X_test)}, expected "
-                         f"{len(want.X_train)}/{len(want.X_val)}/{len(want.X_test)}. Use split_indices(len(frame), "
-                         "test_fraction=0.2, val_fraction=0.2, seed=seed).")
-        if y_train.ndim != 2 or y_train.shape[1] != 1:
-            return wrong(f"y_train has shape {tuple(y_train.shape)}: targets must be (N, 1) like the "
-                         "model's predictions. Reshape with .reshape(-1, 1).")
-        if not torch.equal(y_test.float(), want.y_test):
-            return wrong("the test rows differ from boston_splits': take the rows in the order "
-                         "split_indices returns (train, val, test) and pass seed=seed.")
-        train_rows = split_indices(len(frame), test_fraction=0.2, val_fraction=0.2, seed=seed)[0]
-        leaky = Standardizer.fit(frame[FEATURES]).transform(frame[FEATURES].iloc[train_rows])
-        if _close(X_train.float(), leaky, 1e-3):
-            return wrong("the scaler was fitted on all rows, so validation and test rows leak into "
-                         "training. Fit it on the training rows only: Standardizer.fit(frame.iloc[train][FEATURES]).")
-        if not _close(X_train.float(), want.X_train, 1e-3):
-            return wrong("X_train is not the standardized training features: fit a Standardizer on "
-                         "the training rows' FEATURES and transform every split with it.")
-        if not (_close(X_val.float(), want.X_val, 1e-3) and _close(X_test.float(), want.X_test, 1e-3)):
-            return wrong("X_train is right but X_val or X_test is not: transform them with the same "
-                         "Standardizer, fitted on the training rows.")
-    return correct(f"identical to boston_splits at two new seeds: {len(X_train)}/{len(X_val)}/"
-                   f"{len(X_test)} rows, scaled with training statistics only, targets of shape (N, 1).")
+# Exercise 2: drop the column B
 
 
 def _short_training(model: nn.Module, features: list[str], epochs: int = 200) -> float:
@@ -102,28 +79,208 @@ def _short_training(model: nn.Module, features: list[str], epochs: int = 200) ->
     return rmse(predict(model, splits.X_val), splits.y_val)
 
 
-@checker("Exercise 3")
-def exercise_3(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
+@checker("Exercise 2")
+def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
     """The 12 feature names without ``B`` and the source's model with 12 inputs; trains both variants briefly."""
     expected = [name for name in FEATURES if name != "B"]
+    if isinstance(features_no_b, str) or not isinstance(features_no_b, (list, tuple)):
+        return wrong(f"features_no_b should be a list of names, got {type(features_no_b).__name__}.")
     if "B" in features_no_b:
-        return wrong("the list still holds 'B'. Try [name for name in FEATURES if name != 'B'].")
+        return wrong("the list still holds 'B'. Build a new list that keeps every name of FEATURES except 'B'.")
     if list(features_no_b) != expected:
         return wrong(f"expected the other 12 columns in FEATURES' order, got {list(features_no_b)}.")
+    if not isinstance(model_no_b, nn.Module):
+        return wrong(f"model_no_b should be a network (nn.Sequential), got {type(model_no_b).__name__}.")
     linears = [m for m in model_no_b.modules() if isinstance(m, nn.Linear)]
     if not linears or linears[0].in_features != 12:
         got = linears[0].in_features if linears else "no nn.Linear"
         return wrong(f"the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).")
-    if [m.out_features for m in linears] != [30, 15, 8, 1] or model_no_b(torch.zeros(3, 12)).shape != (3, 1):
+    relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
+    if [m.out_features for m in linears] != [30, 15, 8, 1] or relus != 3:
         return wrong("keep the source's layers after the first: 30, 15, 8 and 1 outputs, "
                      "with nn.ReLU() between them.")
-    torch.manual_seed(0)
+    torch.manual_seed(0)  # the core forked the random state: the student's session is unaffected
     with_b = _short_training(boston_regression_mlp(13), FEATURES)
     torch.manual_seed(0)
-    model_no_b.load_state_dict(boston_regression_mlp(12).state_dict())  # same start for a fair comparison
+    model_no_b.load_state_dict(boston_regression_mlp(12).state_dict())  # same start; the core restores the weights
     without_b = _short_training(model_no_b, expected)
-    return correct(f"after 200 full-batch steps at SEED 0, validation RMSE {without_b:.2f} k USD "
+    return correct(f"after 200 full-batch steps on one split, validation RMSE {without_b:.2f} k USD "
                    f"without B and {with_b:.2f} k USD with it. A gap of a few tenths is within run-to-run noise.")
+
+
+# Exercise 3: write the training loop
+
+LOOP_SEED = 2026  # a split and a seed the notebook never uses
+LOOP_EPOCHS = 10
+LOOP_LR = 0.01
+LOOP_BATCH = 32
+LOOP_LEVEL = 6.0  # k USD: the validation RMSE a correct loop must reach (it reaches 4.2)
+
+
+@dataclass
+class _Watch:
+    """What the checker saw while the student's loop ran."""
+
+    forwards: list[tuple[int, bool, bool]] = field(default_factory=list)  # (rows, training, grad enabled)
+    losses: list[tuple[int, float, tuple, tuple]] = field(default_factory=list)  # (rows, value, pred, target shape)
+    zero_grads: int = 0
+    steps: int = 0
+
+
+class _WatchedMSELoss(nn.MSELoss):
+    """``nn.MSELoss`` that notes every call: rows, value and the two shapes."""
+
+    def __init__(self, watch: _Watch):
+        super().__init__()
+        self._watch = watch
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # noqa: A002 (torch's name)
+        loss = super().forward(input, target)
+        self._watch.losses.append((len(input), loss.item(), tuple(input.shape), tuple(target.shape)))
+        return loss
+
+
+def _counted(method: Callable, watch: _Watch) -> Callable:
+    def zero_grad(*args, **kwargs):
+        watch.zero_grads += 1
+        return method(*args, **kwargs)
+
+    return zero_grad
+
+
+def _epoch_numbers(values: list[tuple[int, float]]) -> dict[str, float]:
+    """The candidate "epoch losses" from one epoch's (rows, batch loss) pairs."""
+    rows = sum(n for n, _ in values)
+    return {
+        "mean": sum(n * v for n, v in values) / rows,
+        "last": values[-1][1],
+        "batch mean": sum(v for _, v in values) / len(values),
+        "sum": sum(v for _, v in values),
+    }
+
+
+def _near(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-3 * max(1.0, abs(b))
+
+
+@checker("Exercise 3")
+def exercise_3(train_loop: Callable) -> Verdict:
+    """``train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val) -> (train_losses, val_losses)``.
+
+    Runs the student's loop on a split and seed the notebook never uses (``LOOP_SEED``) with the
+    source's model (``boston_regression_mlp``), watching every forward pass, loss, ``zero_grad``
+    and step; judges the validation RMSE it reaches and the numbers it reports.
+    """
+    splits = boston_splits("regression", seed=LOOP_SEED)
+    torch.manual_seed(LOOP_SEED)  # the core forked the random state: the student's session is unaffected
+    model = boston_regression_mlp(13)
+    loader = DataLoader(TabularDataset(splits.X_train, splits.y_train), batch_size=LOOP_BATCH, shuffle=True,
+                        generator=torch.Generator().manual_seed(LOOP_SEED))
+    optimizer = torch.optim.Adam(model.parameters(), lr=LOOP_LR)
+    watch = _Watch()
+    loss_fn = _WatchedMSELoss(watch)
+    model.register_forward_hook(
+        lambda module, args, output: watch.forwards.append((len(args[0]), module.training, torch.is_grad_enabled())))
+    optimizer.zero_grad = _counted(optimizer.zero_grad, watch)  # type: ignore[method-assign]
+    model.zero_grad = _counted(model.zero_grad, watch)  # type: ignore[method-assign]
+    optimizer.register_step_post_hook(lambda *_: setattr(watch, "steps", watch.steps + 1))
+    n_val, per_epoch = len(splits.X_val), len(loader)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the broadcast warning: the checker names it itself
+        result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS, splits.X_val, splits.y_val)
+
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        return wrong("return two lists: (train_losses, val_losses), one number per epoch.")
+    try:
+        train_losses, val_losses = ([float(v) for v in part] for part in result)
+    except (TypeError, ValueError):
+        return wrong("the two lists should hold plain numbers: append loss.item(), not the loss tensor.")
+    if len(train_losses) != LOOP_EPOCHS or len(val_losses) != LOOP_EPOCHS:
+        return wrong(f"with epochs={LOOP_EPOCHS} the lists should hold {LOOP_EPOCHS} numbers each, got "
+                     f"{len(train_losses)} and {len(val_losses)}: append once per epoch, after the batches.")
+    flat = [(pred, target) for _, _, pred, target in watch.losses if pred != target]
+    if flat:
+        pred, target = flat[0]
+        return wrong(f"the loss compared predictions of shape {pred} with targets of shape {target}: the two "
+                     "broadcast into a table that compares every prediction with every price. Pass the targets "
+                     "as the loader gives them, (B, 1).")
+    if not watch.losses:
+        return wrong("the loss_fn passed to train_loop was never called: compute each loss with "
+                     "loss_fn(prediction, label).")
+    batches = [(n, training, grad) for n, training, grad in watch.forwards if n != n_val]
+    if watch.steps == 0:
+        return wrong("optimizer.step() was never called, so the weights never changed: step once per batch, "
+                     "after loss.backward().")
+    if watch.steps != LOOP_EPOCHS * per_epoch:
+        return wrong(f"{watch.steps} optimizer steps for {LOOP_EPOCHS} epochs of {per_epoch} batches: take "
+                     "one step per batch, inside the loop over the loader.")
+    if watch.zero_grads == 0:
+        return wrong("optimizer.zero_grad() is never called, so backward() adds every batch's gradients to all "
+                     "the earlier ones and each step follows their running sum. Clear them once per batch, "
+                     "before loss.backward().")
+    if watch.zero_grads < watch.steps:
+        return wrong(f"zero_grad ran {watch.zero_grads} times for {watch.steps} steps: clear the gradients in "
+                     "every batch, not once per epoch.")
+    if any(not training for _, training, grad in batches if grad):
+        epoch = next(i for i, (_, training, grad) in enumerate(batches) if grad and not training) // per_epoch + 1
+        return wrong(f"from epoch {epoch} on, the training batches ran in evaluation mode: model.eval() for "
+                     "the validation loss stays on until you switch back. Call model.train() at the start of "
+                     "every epoch, before the batches.")
+    val_calls = [(training, grad) for n, training, grad in watch.forwards if n == n_val]
+    if len(val_calls) < LOOP_EPOCHS:
+        return wrong(f"the model saw the {n_val} validation rows {len(val_calls)} times in {LOOP_EPOCHS} "
+                     "epochs: measure the validation loss once after every epoch.")
+    if any(training for training, _ in val_calls):
+        return wrong("the validation loss was measured in training mode: call model.eval() before measuring "
+                     "(and model.train() before the next epoch's batches).")
+    if any(grad for _, grad in val_calls):
+        return wrong("the validation loss was measured with gradients on: wrap it in `with torch.no_grad():`, "
+                     "since measuring needs no gradients.")
+
+    train_calls = [(n, value) for n, value, _, _ in watch.losses if n != n_val]
+    if len(train_calls) != LOOP_EPOCHS * per_epoch:
+        return wrong(f"expected one loss per batch ({LOOP_EPOCHS} epochs x {per_epoch} batches), but loss_fn "
+                     f"was called {len(train_calls)} times on training batches.")
+    for epoch in range(LOOP_EPOCHS):
+        numbers = _epoch_numbers(train_calls[epoch * per_epoch:(epoch + 1) * per_epoch])
+        got = train_losses[epoch]
+        if _near(got, numbers["mean"]):
+            continue
+        last_rows = train_calls[(epoch + 1) * per_epoch - 1][0]
+        if _near(got, numbers["last"]):
+            return wrong(f"epoch {epoch + 1}'s training loss, {got:.2f}, is the loss of its last batch alone "
+                         f"({last_rows} rows); the epoch's loss is the mean over all its rows, "
+                         f"{numbers['mean']:.2f}. Add up loss.item() * len(data) over the batches, then divide "
+                         "by the number of rows.")
+        if _near(got, numbers["batch mean"]):
+            return wrong(f"epoch {epoch + 1}'s training loss, {got:.2f}, is the mean over batches: the last "
+                         f"batch holds only {last_rows} rows but counts as much as a full one. Weigh each "
+                         f"batch's loss by its rows (loss.item() * len(data)) and divide by the number of rows: "
+                         f"{numbers['mean']:.2f}.")
+        if _near(got, numbers["sum"]):
+            return wrong(f"epoch {epoch + 1}'s training loss, {got:.2f}, is the sum of the batch losses: "
+                         f"divide by the number of rows (after weighing each batch by its rows), "
+                         f"{numbers['mean']:.2f}.")
+        return wrong(f"epoch {epoch + 1}'s training loss should be the mean of its batch losses over its rows, "
+                     f"{numbers['mean']:.2f}; your list says {got:.2f}.")
+
+    val_mse = rmse(predict(model, splits.X_val), splits.y_val) ** 2
+    if not _near(val_losses[-1], val_mse):
+        return wrong(f"the last validation loss you returned, {val_losses[-1]:.2f}, is not the trained model's "
+                     f"MSE on X_val, y_val ({val_mse:.2f}): measure it with loss_fn(model(X_val), y_val).")
+    if not train_losses[-1] < train_losses[0] / 4:
+        return wrong(f"the training loss went from {train_losses[0]:.1f} to only {train_losses[-1]:.1f}: "
+                     "a working loop lowers it far more in this many epochs.")
+    if val_mse ** 0.5 > LOOP_LEVEL:
+        return wrong(f"after {LOOP_EPOCHS} epochs the validation RMSE is {val_mse ** 0.5:.2f} k USD, above the "
+                     f"{LOOP_LEVEL:.0f} k USD a correct loop reaches.")
+    return correct(f"on a split you had not seen, {LOOP_EPOCHS} epochs of {per_epoch} batches: training loss "
+                   f"{train_losses[0]:.1f} -> {train_losses[-1]:.1f}, validation RMSE {val_mse ** 0.5:.2f} k USD "
+                   f"(below {LOOP_LEVEL:.0f}). Every batch ran in training mode with fresh gradients; every "
+                   "validation pass in evaluation mode without them.")
+
+
+# Exercise 4: read the best epoch off a history
 
 
 @checker("Exercise 4")
@@ -132,7 +289,7 @@ def exercise_4(best_epoch_and_rmse: Callable) -> Verdict:
     val_loss = [30.0, 20.0, 12.0, 9.0, 10.0, 11.0, 13.0, 16.0]  # lowest at epoch 4 (index 3)
     train_loss = [40.0, 25.0, 15.0, 10.0, 8.0, 6.0, 5.0, 4.0]   # keeps falling: lowest at the last epoch
     history = pd.DataFrame({"epoch": range(1, 9), "train_loss": train_loss, "val_loss": val_loss})
-    result = best_epoch_and_rmse(history.copy())
+    result = student(best_epoch_and_rmse, history.copy())
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         return wrong("return two numbers: (epoch, validation RMSE).")
     epoch, value = int(result[0]), float(result[1])
@@ -151,7 +308,10 @@ def exercise_4(best_epoch_and_rmse: Callable) -> Verdict:
     return correct("on a history you had not seen: epoch 4, validation RMSE 3.0 (square root of 9.0).")
 
 
+# Exercise 5 (diagnose this run): the planted bug is targets of shape (N,)
+
 BUGS = ("learning rate", "target shape", "zero_grad", "unscaled inputs")
+DRILL_SEED = 2027  # a split the notebook never uses
 
 
 @checker("Exercise 5")
@@ -160,14 +320,16 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
     if bug not in BUGS:
         return wrong(f"name the bug with one of {BUGS}.")
     if bug != "target shape":
-        return wrong(f"not {bug!r}: the symptom is one price for every house. Print the shapes of "
-                     "pred and of the targets that go into the loss.")
-    splits = boston_splits("regression", seed=5)  # a split the notebook does not use
+        return wrong(f"not {bug!r}: a model that predicts almost the same price for every row learned that "
+                     "this minimises its loss. Look at what goes into the loss.")
+    splits = boston_splits("regression", seed=DRILL_SEED)
+    torch.manual_seed(DRILL_SEED)  # the core forked the random state: the student's session is unaffected
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = train_fixed(splits.X_train, splits.y_train)
-    with torch.no_grad():
-        pred = model(splits.X_val)
+        model = student(train_fixed, splits.X_train, splits.y_train)
+    if not isinstance(model, nn.Module):
+        return wrong(f"train_fixed should return the trained model, got {type(model).__name__}.")
+    pred = predict(model, splits.X_val)
     if pred.shape != splits.y_val.shape:
         return wrong(f"the model's output has shape {tuple(pred.shape)}, expected "
                      f"{tuple(splits.y_val.shape)}: keep the source's model.")
@@ -175,12 +337,13 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
     mean_rmse = rmse(torch.full_like(splits.y_val, splits.y_train.mean().item()), splits.y_val)
     model_rmse = rmse(pred, splits.y_val)
     broadcast = [w for w in caught if "broadcast" in str(w.message)]
-    if broadcast or spread < 0.3:
-        return wrong(f"the symptom is still there: the predictions spread only {spread:.0%} as much "
-                     "as the prices. The targets must have the predictions' shape (N, 1): use y as it comes, "
-                     "or y.view(-1, 1).")
-    if model_rmse > 0.7 * mean_rmse:
-        return wrong(f"validation RMSE {model_rmse:.2f} k USD is barely better than predicting the mean "
-                     f"({mean_rmse:.2f}); keep the drill's learning rate and epochs, change only the bug.")
+    if broadcast:
+        return wrong(f"the symptom is still there: the predictions spread only {spread:.0%} as much as the "
+                     "prices, and torch still warns that the loss broadcasts. The targets must have the "
+                     "predictions' shape (N, 1): use y as it comes, or y.view(-1, 1).")
+    if spread < 0.3 or model_rmse > 0.7 * mean_rmse:
+        return wrong(f"the shapes match now, but validation RMSE {model_rmse:.2f} k USD is barely better than "
+                     f"predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, "
+                     "change only the bug.")
     return correct(f"rerun on a new split: validation RMSE {model_rmse:.2f} k USD against "
                    f"{mean_rmse:.2f} for predicting the mean, and the predictions now spread like the prices.")
