@@ -53,7 +53,8 @@ def test_exercise_2(session_untouched):
 
 
 # Exercise 3: the training loop, with the flatten
-def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", returns="mean"):
+def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", returns="mean", own_loss=False,
+               step=True):
     """A student's ``train_epoch``: the solution, or one usual mistake."""
 
     def train_epoch(model, loader, loss_fn, optimizer):
@@ -63,17 +64,19 @@ def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", r
         for x, y in loader:
             x = {"keep": x.view(x.size(0), -1), "all": x.view(-1), "none": x, "64": x.view(64, -1)}[flatten]
             y = {None: y, "float": y.float(), "column": y.view(-1, 1)}[target]
-            loss = loss_fn(model(x), y)
+            loss = (nn.CrossEntropyLoss() if own_loss else loss_fn)(model(x), y)
             if zero_grad == "before":
                 optimizer.zero_grad()
             loss.backward()
             if zero_grad == "after backward":
                 optimizer.zero_grad()
-            optimizer.step()
+            if step:
+                optimizer.step()
             loss_sum += loss.item() * len(x)
             count += len(x)
             losses.append(loss.item())
-        return {"mean": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses)}[returns]
+        return {"mean": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses),
+                "nothing": None}[returns]
 
     return train_epoch
 
@@ -89,6 +92,9 @@ LOOP_WRONG = {
     "zero_grad after backward": (write_loop(zero_grad="after backward"), "cleared between"),
     "last batch's loss": (write_loop(returns="last"), "last batch's loss"),
     "mean of batch losses": (write_loop(returns="batch mean"), "weight each batch by its size"),
+    "returns nothing": (write_loop(returns="nothing"), "return the mean loss"),
+    "its own loss function": (write_loop(own_loss=True), "loss_fn you are given"),
+    "no optimizer.step()": (write_loop(step=False), "optimizer.step() was never called"),
 }
 
 
