@@ -1,43 +1,116 @@
-"""The checkers of notebook 04: the solution passes, an untouched scaffold is "not attempted",
-and typical wrong answers get their targeted hint."""
+"""The checkers of notebook 04: the solution passes, an untouched scaffold is "not attempted", and the
+wrong answers students really write (one table per exercise) each get their targeted message."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson04 as check
+from helpers.models import MNIST_Classifier
 
 
 def untouched(*args):
     raise NotImplementedError  # YOUR CODE HERE
 
 
+def expect(feedback, fragment: str) -> None:
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
 # Exercise 1: flatten a batch
-def test_exercise_1():
+FLATTEN_WRONG = {
+    "flattens the batch too": (lambda x: x.flatten(), "batch dimension was flattened too"),
+    "a fixed batch size": (lambda x: x.view(64, -1), "x.size(0)"),
+    "transposes the pixels": (lambda x: x.transpose(2, 3).reshape(x.size(0), -1), "pixels moved"),
+}
+
+
+def test_exercise_1(session_untouched):
     assert check.exercise_1(lambda x: x.view(x.size(0), -1)).status == CORRECT
+    assert check.exercise_1(lambda x: torch.flatten(x, 1)).status == CORRECT
     assert check.exercise_1(untouched).status == NOT_ATTEMPTED
-    merged = check.exercise_1(lambda x: x.flatten())
-    assert merged.status == WRONG and "batch dimension was flattened too" in merged.message
-    fixed_size = check.exercise_1(lambda x: x.view(64, -1))
-    assert fixed_size.status == WRONG and "x.size(0)" in fixed_size.message
-    moved = check.exercise_1(lambda x: x.transpose(2, 3).reshape(x.size(0), -1))
-    assert moved.status == WRONG and "pixels moved" in moved.message
+    for answer, fragment in FLATTEN_WRONG.values():
+        expect(check.exercise_1(answer), fragment)
 
 
 # Exercise 2: pixel statistics of the images given
-def test_exercise_2():
-    assert check.exercise_2(lambda images: (images.mean(), images.std())).status == CORRECT
-    assert check.exercise_2(lambda images: (None, None)).status == NOT_ATTEMPTED
-    published = check.exercise_2(lambda images: (0.1307, 0.3081))
-    assert published.status == WRONG and "published" in published.message
-    variance = check.exercise_2(lambda images: (images.mean(), images.var()))
-    assert variance.status == WRONG and "variance" in variance.message
-    per_pixel = check.exercise_2(lambda images: (images.mean(dim=0), images.std(dim=0)))
-    assert per_pixel.status == WRONG and "ONE mean" in per_pixel.message
+STATS_WRONG = {
+    "the published numbers": (lambda images: (0.1307, 0.3081), "published"),
+    "the variance": (lambda images: (images.mean(), images.var()), "variance"),
+    "per-pixel statistics": (lambda images: (images.mean(dim=0), images.std(dim=0)), "ONE mean"),
+    "returns one value": (lambda images: images.mean(), "return two numbers"),
+}
 
 
+def test_exercise_2(session_untouched):
+    assert check.exercise_2(lambda images: (images.mean(), images.std(correction=0))).status == CORRECT
+    assert check.exercise_2(untouched).status == NOT_ATTEMPTED
+    for answer, fragment in STATS_WRONG.values():
+        expect(check.exercise_2(answer), fragment)
+
+
+# Exercise 3: the training loop, with the flatten
+def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", returns="mean", own_loss=False,
+               step=True):
+    """A student's ``train_epoch``: the solution, or one usual mistake."""
+
+    def train_epoch(model, loader, loss_fn, optimizer):
+        if train:
+            model.train()
+        loss_sum, count, losses = 0.0, 0, []
+        for x, y in loader:
+            x = {"keep": x.view(x.size(0), -1), "all": x.view(-1), "none": x, "64": x.view(64, -1)}[flatten]
+            y = {None: y, "float": y.float(), "column": y.view(-1, 1)}[target]
+            loss = (nn.CrossEntropyLoss() if own_loss else loss_fn)(model(x), y)
+            if zero_grad == "before":
+                optimizer.zero_grad()
+            loss.backward()
+            if zero_grad == "after backward":
+                optimizer.zero_grad()
+            if step:
+                optimizer.step()
+            loss_sum += loss.item() * len(x)
+            count += len(x)
+            losses.append(loss.item())
+        return {"mean": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses),
+                "nothing": None}[returns]
+
+    return train_epoch
+
+
+LOOP_WRONG = {
+    "no model.train()": (write_loop(train=False), "model.train()"),
+    "flattens the batch away": (write_loop(flatten="all"), "batch dimension was flattened away"),
+    "forgets to flatten": (write_loop(flatten="none"), "unflattened"),
+    "a fixed batch size": (write_loop(flatten="64"), "x.size(0)"),
+    "float targets": (write_loop(target="float"), "int64 (B,)"),
+    "column targets": (write_loop(target="column"), "int64 (B,)"),
+    "no zero_grad": (write_loop(zero_grad="never"), "optimizer.zero_grad()"),
+    "zero_grad after backward": (write_loop(zero_grad="after backward"), "cleared between"),
+    "last batch's loss": (write_loop(returns="last"), "last batch's loss"),
+    "mean of batch losses": (write_loop(returns="batch mean"), "weight each batch by its size"),
+    "returns nothing": (write_loop(returns="nothing"), "return the mean loss"),
+    "its own loss function": (write_loop(own_loss=True), "loss_fn you are given"),
+    "no optimizer.step()": (write_loop(step=False), "optimizer.step() was never called"),
+}
+
+
+def test_exercise_3_solution_and_untouched(session_untouched):
+    solved = check.exercise_3(write_loop())
+    assert solved.status == CORRECT and "held-out" in solved.message, solved
+    assert check.exercise_3(untouched).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("mistake", list(LOOP_WRONG))
+def test_exercise_3_names_the_mistake(mistake, session_untouched):
+    answer, fragment = LOOP_WRONG[mistake]
+    expect(check.exercise_3(answer), fragment)
+
+
+# Exercise 4: the source's evaluation, by hand
 def solution_accuracy(model, batches):
     model.eval()
     correct = total = 0
@@ -48,44 +121,57 @@ def solution_accuracy(model, batches):
     return correct / total
 
 
-def test_exercise_3():
-    assert check.exercise_3(solution_accuracy).passed
-    assert check.exercise_3(untouched).status == NOT_ATTEMPTED
-
-    def no_eval(model, batches):
-        with torch.no_grad():
-            return sum((model(x).argmax(1) == y).sum().item() for x, y in batches) / 300
-
-    def mean_of_batches(model, batches):
-        model.eval()
-        with torch.no_grad():
-            return sum((model(x).argmax(1) == y).float().mean().item() for x, y in batches) / len(batches)
-
-    def with_grad(model, batches):
-        model.eval()
+def no_eval(model, batches):
+    with torch.no_grad():
         return sum((model(x).argmax(1) == y).sum().item() for x, y in batches) / 300
 
-    assert "model.eval()" in check.exercise_3(no_eval).message
-    assert "last batch" in check.exercise_3(mean_of_batches).message
-    assert "torch.no_grad()" in check.exercise_3(with_grad).message
+
+def mean_of_batches(model, batches):
+    model.eval()
+    with torch.no_grad():
+        return sum((model(x).argmax(1) == y).float().mean().item() for x, y in batches) / len(batches)
 
 
+def with_grad(model, batches):
+    model.eval()
+    return sum((model(x).argmax(1) == y).sum().item() for x, y in batches) / 300
+
+
+ACCURACY_WRONG = {
+    "no model.eval()": (no_eval, "model.eval()"),
+    "mean of batch accuracies": (mean_of_batches, "last batch"),
+    "gradients on": (with_grad, "torch.no_grad()"),
+}
+
+
+def test_exercise_4(session_untouched):
+    assert check.exercise_4(solution_accuracy).passed
+    assert check.exercise_4(untouched).status == NOT_ATTEMPTED
+    for answer, fragment in ACCURACY_WRONG.values():
+        expect(check.exercise_4(answer), fragment)
+
+
+# Exercise 5: the source's model as nn.Sequential
 def source_sequential():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
-def test_exercise_4():
-    assert check.exercise_4(source_sequential).passed
-    assert check.exercise_4(untouched).status == NOT_ATTEMPTED
-    no_flatten = check.exercise_4(lambda: source_sequential()[1:])
-    assert no_flatten.status == WRONG and "nn.Flatten()" in no_flatten.message
-    softmax = check.exercise_4(lambda: nn.Sequential(*source_sequential(), nn.Softmax(dim=1)))
-    assert softmax.status == WRONG and "Softmax" in softmax.message
-    last_relu = check.exercise_4(lambda: nn.Sequential(*source_sequential()[:5], nn.Linear(64, 10), nn.ReLU()))
-    assert last_relu.status == WRONG and "nothing after the last" in last_relu.message
+SEQUENTIAL_WRONG = {
+    "no Flatten": (lambda: source_sequential()[1:], "nn.Flatten()"),
+    "a Softmax at the end": (lambda: nn.Sequential(*source_sequential(), nn.Softmax(dim=1)), "Softmax"),
+    "a ReLU after the last layer": (lambda: nn.Sequential(*source_sequential(), nn.ReLU()), "nothing after the last"),
+}
 
 
-class BuggyClassifier(check.MNIST_Classifier):
+def test_exercise_5(session_untouched):
+    assert check.exercise_5(source_sequential).passed
+    assert check.exercise_5(untouched).status == NOT_ATTEMPTED
+    for answer, fragment in SEQUENTIAL_WRONG.values():
+        expect(check.exercise_5(answer), fragment)
+
+
+# Exercise 6 (diagnose this run): a flatten that mixes the images of a batch
+class BuggyClassifier(MNIST_Classifier):
     def forward(self, x):
         x = x.view(784, -1).T
         x = torch.relu(self.fc1(x))
@@ -93,17 +179,31 @@ class BuggyClassifier(check.MNIST_Classifier):
         return self.output(x)
 
 
-class UntouchedClassifier(check.MNIST_Classifier):
+class ReshapedClassifier(MNIST_Classifier):
+    def forward(self, x):
+        x = x.reshape(784, -1).t()  # reshape in place of view: the same mix
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.output(x)
+
+
+class UntouchedClassifier(MNIST_Classifier):
     def forward(self, x):
         raise NotImplementedError  # YOUR CODE HERE
 
 
-def test_exercise_5():
-    fixed = check.exercise_5(check.MNIST_Classifier)
+def test_exercise_6(session_untouched):
+    fixed = check.exercise_6(MNIST_Classifier)
     assert fixed.passed and "held-out" in fixed.message
-    assert check.exercise_5(UntouchedClassifier).status == NOT_ATTEMPTED
-    buggy = check.exercise_5(BuggyClassifier)
-    assert buggy.status == WRONG and "x.view(x.size(0), -1)" in buggy.message
+    assert check.exercise_6(UntouchedClassifier).status == NOT_ATTEMPTED
+    expect(check.exercise_6(BuggyClassifier), "mixes pixels of different images")
+    expect(check.exercise_6(ReshapedClassifier), "mixes pixels of different images")
+
+
+def test_the_drill_feedback_does_not_name_the_fix():
+    """The drill's hints and feedback point at where to look, never at the answer."""
+    message = check.exercise_6(BuggyClassifier).message
+    assert "x.size(0)" not in message and "view(" not in message
 
 
 def test_toy_digits_are_learnable_but_not_trivial():

@@ -1,7 +1,14 @@
 """Checkers for notebook 04 (MNIST). Each one runs the student's code on fresh inputs.
 
-The checkers never load MNIST: they make small images on the fly (ten random "digit" patterns
-plus noise), which a working network learns in a second and a broken one cannot.
+The checkers never load MNIST: they make small images on the fly (``toy_digits``: ten random
+"digit" patterns plus noise), which a working network learns in a second and a broken one cannot.
+
+    exercise_1  flatten(x): (B, 1, 28, 28) -> (B, 784)
+    exercise_2  pixel_stats(images): one mean, one standard deviation
+    exercise_3  train_epoch(model, loader, loss_fn, optimizer): the training loop, with the flatten
+    exercise_4  accuracy(model, batches): evaluation in eval mode, without gradients
+    exercise_5  build_model(): the source's network as an nn.Sequential
+    exercise_6  the drill: a flatten that mixes images, fixed
 """
 
 from __future__ import annotations
@@ -10,9 +17,10 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.data import TensorBatches
-from helpers.exercises import NotAttempted, StudentError, Verdict, checker, correct, student, wrong
+from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
 from helpers.metrics import multiclass_accuracy
 from helpers.models import MNIST_Classifier
 from helpers.training import predict, train_one_epoch
@@ -59,9 +67,10 @@ def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Ve
     found = []
     for seed, low, high in ((1, 0.2, 0.8), (2, 0.0, 0.4)):
         images = low + (high - low) * torch.rand(300, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
-        mean, std = pixel_stats(images)
-        if mean is None or std is None:
-            raise NotAttempted  # the scaffold's None
+        result = student(pixel_stats, images)
+        if not isinstance(result, (tuple, list)) or len(result) != 2 or None in result:
+            return wrong(f"pixel_stats returned {result!r}; return two numbers: mean, std.")
+        mean, std = result
         if torch.as_tensor(mean).numel() != 1 or torch.as_tensor(std).numel() != 1:
             return wrong(f"got a mean of shape {tuple(torch.as_tensor(mean).shape)}: the course "
                          "uses ONE mean and ONE std over every pixel of every image (images.mean(), images.std()).")
@@ -81,6 +90,188 @@ def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Ve
     return correct(f"two fresh sets of images gave {found[0]} and {found[1]}, as they should.")
 
 
+class _Watch(nn.Module):
+    """The first layer of the loop exercise's model: notes the shape it gets and the model's mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: list[tuple[int, ...]] = []
+        self.modes: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.shapes.append(tuple(x.shape))
+        self.modes.append(self.training)
+        return x
+
+
+class _WatchedLoss(nn.CrossEntropyLoss):
+    """``nn.CrossEntropyLoss`` that notes each batch's target (dtype, shape) and its loss and size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[tuple[torch.dtype, tuple[int, ...]]] = []
+        self.losses: list[tuple[float, int]] = []
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self.targets.append((target.dtype, tuple(target.shape)))
+        loss = super().forward(pred, target)
+        self.losses.append((loss.item(), len(pred)))
+        return loss
+
+
+class _WatchedSGD(torch.optim.SGD):
+    """SGD that checks, at each step, that the gradients are this batch's alone (``fresh``: set by hooks)."""
+
+    def __init__(self, params: list[nn.Parameter], lr: float) -> None:
+        super().__init__(params, lr=lr)
+        self.steps = 0
+        self.problems: list[str] = []
+        self.fresh: dict[int, torch.Tensor] = {}
+        for p in params:
+            p.register_hook(self._noter(id(p)))
+
+    def _noter(self, key: int) -> Callable[[torch.Tensor], None]:
+        def note(grad: torch.Tensor) -> None:
+            self.fresh[key] = grad.detach().clone()
+
+        return note
+
+    def step(self, closure=None):  # noqa: ANN001, ANN201 (torch's signature)
+        self.steps += 1
+        params = [p for group in self.param_groups for p in group["params"]]
+        if not self.fresh:
+            self.problems.append("no_backward")
+        elif any(p.grad is None or not p.grad.any() for p in params):
+            self.problems.append("cleared")
+        elif any(not torch.allclose(p.grad, self.fresh[id(p)], atol=1e-7) for p in params if id(p) in self.fresh):
+            self.problems.append("accumulated")
+        self.fresh = {}
+        return super().step(closure)
+
+
+LOOP_IMAGES, LOOP_BATCH, LOOP_EPOCHS, LOOP_LR = 600, 64, 3, 0.1  # 9 batches of 64 and a last one of 24
+
+
+def _loop_model() -> nn.Sequential:
+    """The loop exercise's model: rows of 784 pixels -> 10 logits (it does not flatten)."""
+    return nn.Sequential(_Watch(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+@checker("Exercise 3")
+def exercise_3(train_epoch: Callable[..., float]) -> Verdict:
+    """``train_epoch(model, loader, loss_fn, optimizer)``: one epoch with the flatten; the mean loss per image.
+
+    Run for 3 epochs on 600 toy digits (a DataLoader of batches of 64, the last one 24), its
+    returned losses are compared with the same loop written by the course, from the same weights.
+    """
+    images, labels = toy_digits(LOOP_IMAGES + 400, seed=33)
+    loader = DataLoader(TensorDataset(images[:LOOP_IMAGES], labels[:LOOP_IMAGES]), batch_size=LOOP_BATCH)
+    torch.manual_seed(33)
+    model = _loop_model()
+    reference = _loop_model()
+    reference.load_state_dict(model.state_dict())
+    reference_sgd = torch.optim.SGD(reference.parameters(), lr=LOOP_LR)
+    flat = nn.Flatten()
+    loss_fn, optimizer = _WatchedLoss(), _WatchedSGD(list(model.parameters()), lr=LOOP_LR)
+    returned, expected = [], []
+    for _ in range(LOOP_EPOCHS):
+        watch = model[0]
+        model.eval()  # the state a model is in after measuring the validation split
+        loss_fn.losses.clear()
+        try:
+            value = student(train_epoch, model, loader, loss_fn, optimizer)
+        except StudentError as error:
+            return wrong(_loop_error(error, watch, loss_fn))
+        batch_losses = list(loss_fn.losses)
+        if not batch_losses:
+            return wrong("loss_fn was never called: compute each batch's loss with the loss_fn you are given.")
+        if watch.shapes and len(watch.shapes[-1]) != 2:
+            return wrong(f"the model got batches of shape {watch.shapes[-1]}: flatten each (B, 1, 28, 28) "
+                         "batch to (B, 784) before calling the model.")
+        if not all(watch.modes):
+            return wrong("the model was in evaluation mode while it trained (the checker left it in eval "
+                         "mode, as evaluating the validation split does): call model.train() before the loop.")
+        if optimizer.steps == 0:
+            return wrong("optimizer.step() was never called: the weights never changed.")
+        if "no_backward" in optimizer.problems:
+            return wrong("optimizer.step() came before any loss.backward(): no gradients to step with.")
+        if "cleared" in optimizer.problems:
+            return wrong("the gradients were cleared between loss.backward() and optimizer.step(), so the "
+                         "step did nothing: clear them before backward().")
+        if "accumulated" in optimizer.problems:
+            return wrong("the gradients of earlier batches were still there at each step: call "
+                         "optimizer.zero_grad() in every batch, before loss.backward().")
+        if len(batch_losses) != len(loader):
+            return wrong(f"the loss was computed for {len(batch_losses)} batches; the loader has {len(loader)}.")
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            value = value.item()
+        if not isinstance(value, (int, float)):
+            return wrong(f"train_epoch returned {type(value).__name__}; return the mean loss, one number.")
+        mean = sum(loss * n for loss, n in batch_losses) / sum(n for _, n in batch_losses)
+        if abs(value - mean) > 1e-4 * max(1.0, abs(mean)):
+            if abs(value - batch_losses[-1][0]) < 1e-6:
+                return wrong(f"you returned the last batch's loss ({value:.4f}); the epoch's mean over all "
+                             f"images is {mean:.4f}. Add up loss.item() * len(x) and the image count.")
+            if abs(value - sum(loss for loss, _ in batch_losses) / len(batch_losses)) < 1e-6:
+                return wrong(f"you returned the mean of the batch losses ({value:.4f}); the last batch holds "
+                             f"only 24 images, so weight each batch by its size: {mean:.4f}.")
+            return wrong(f"you returned {value:.4f}; the mean loss per image over the epoch was {mean:.4f}.")
+        returned.append(value)
+        expected.append(_reference_epoch(reference, loader, flat, reference_sgd))
+    if any(abs(a - b) > 1e-3 * max(1.0, b) for a, b in zip(returned, expected, strict=True)):
+        got = ", ".join(f"{v:.4f}" for v in returned)
+        want = ", ".join(f"{v:.4f}" for v in expected)
+        return wrong(f"your epochs' losses were {got}; the course's loop, from the same weights, gives "
+                     f"{want}. Predict, loss, zero_grad, backward, step: once per batch, in that order.")
+    held_out = multiclass_accuracy(predict(model, flat(images[LOOP_IMAGES:])), labels[LOOP_IMAGES:])
+    if returned[-1] > 0.3 or held_out < 0.9:
+        return wrong(f"after {LOOP_EPOCHS} epochs the loss is {returned[-1]:.3f} and {held_out:.0%} of "
+                     "held-out toy digits are right; a working loop reaches a loss below 0.3 and 90 %.")
+    return correct(f"{LOOP_EPOCHS} epochs on toy digits: mean loss {returned[0]:.3f} -> {returned[-1]:.3f} "
+                   f"(the course's loop: {expected[-1]:.3f}), {held_out:.0%} of held-out digits right.")
+
+
+def _reference_epoch(model: nn.Module, loader: DataLoader, flat: nn.Module, optimizer: torch.optim.Optimizer) -> float:
+    """The course's loop for the loop exercise: the mean loss per image of one epoch."""
+    model.train()
+    loss_fn = nn.CrossEntropyLoss()
+    loss_sum, count = 0.0, 0
+    for x, y in loader:
+        loss = loss_fn(model(flat(x)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.item() * len(x)
+        count += len(x)
+    return loss_sum / count
+
+
+def _loop_error(error: StudentError, watch: _Watch, loss_fn: _WatchedLoss) -> str:
+    """A targeted message for an exception raised inside the student's training loop."""
+    text = str(error)
+    if watch.shapes and len(watch.shapes[-1]) == 1:
+        return (f"the model got one long row {watch.shapes[-1]}: the batch dimension was flattened away. "
+                f"Keep it, one row per image ({error.where}).")
+    if watch.shapes and len(watch.shapes[-1]) == 4:
+        return f"the model got the batch unflattened, {watch.shapes[-1]}: flatten it to (B, 784) first ({error.where})."
+    if watch.shapes and watch.shapes[-1][-1] != 784:
+        return (f"the model got rows of {watch.shapes[-1][-1]} numbers, shape {watch.shapes[-1]}: each row must "
+                f"hold one image's 784 pixels. The last batch holds 24 images: write the batch size as x.size(0), "
+                f"not a number ({error.where}).")
+    if "is invalid for input of size" in text:
+        return (f"a batch could not be flattened: {text}. The last batch holds 24 images; write the batch size "
+                f"as x.size(0), not a number ({error.where}).")
+    if loss_fn.targets:
+        dtype, shape = loss_fn.targets[-1]
+        if dtype != torch.int64 or len(shape) != 1:
+            return (f"CrossEntropyLoss got targets {str(dtype).replace('torch.', '')} {shape}: pass the labels as "
+                    f"they come, int64 (B,) digits, without .float() or reshaping ({error.where}).")
+    if "same device" in text or "device" in text.lower() and "expected" in text.lower():
+        return (f"a tensor was on another device: move each batch to the model's device, "
+                f"next(model.parameters()).device ({error.where}).")
+    return f"your loop raised {text} ({error.where})."
+
+
 class _Recorder(nn.Module):
     """Notes, on every call, whether the model was in training mode and gradients were on."""
 
@@ -93,8 +284,8 @@ class _Recorder(nn.Module):
         return x
 
 
-@checker("Exercise 3")
-def exercise_3(accuracy: Callable[[nn.Module, list], float]) -> Verdict:
+@checker("Exercise 4")
+def exercise_4(accuracy: Callable[[nn.Module, list], float]) -> Verdict:
     """``accuracy(model, batches)``: correct / total over all batches, in eval mode, without gradients."""
     images, labels = toy_digits(300, seed=3)
     recorder = _Recorder()
@@ -112,7 +303,7 @@ def exercise_3(accuracy: Callable[[nn.Module, list], float]) -> Verdict:
     mean_of_batches = sum(h.mean().item() for h in hits) / len(hits)
     model.train()  # the state a model is in right after training
     recorder.seen.clear()
-    result = accuracy(model, batches)
+    result = student(accuracy, model, batches)
     if not isinstance(result, (int, float)) and not (isinstance(result, torch.Tensor) and result.numel() == 1):
         return wrong(f"accuracy returned a {type(result).__name__}; return one number (a float).")
     result = float(result)
@@ -135,10 +326,10 @@ def exercise_3(accuracy: Callable[[nn.Module, list], float]) -> Verdict:
                    "measured in eval mode without gradients.")
 
 
-@checker("Exercise 4")
-def exercise_4(build_model: Callable[[], nn.Module]) -> Verdict:
+@checker("Exercise 5")
+def exercise_5(build_model: Callable[[], nn.Module]) -> Verdict:
     """``build_model()``: the source's network as an ``nn.Sequential`` that starts with ``nn.Flatten()``."""
-    model = build_model()
+    model = student(build_model)
     if not isinstance(model, nn.Sequential):
         return wrong(f"build_model returned a {type(model).__name__}; return nn.Sequential(...).")
     if any(isinstance(layer, nn.Softmax) for layer in model.modules()):
@@ -167,20 +358,21 @@ def exercise_4(build_model: Callable[[], nn.Module]) -> Verdict:
                    "gives the same logits.")
 
 
-@checker("Exercise 5 (diagnose this run)")
-def exercise_5(model_class: type[nn.Module]) -> Verdict:
+@checker("Exercise 6 (diagnose this run)")
+def exercise_6(model_class: type[nn.Module]) -> Verdict:
     """``model_class``: the fixed classifier. Trained here for 2 epochs on toy digits, it must learn them."""
     torch.manual_seed(5)
-    model = model_class()
+    model = student(model_class)
     x, y = toy_digits(1200, seed=5)
     with torch.no_grad():
         model.eval()
-        together, alone = model(x[:8]), torch.cat([model(x[i : i + 1]) for i in range(8)])
+        together = student(model, x[:8])
+        alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
     if tuple(together.shape) != (8, 10):
         return wrong(f"a batch of 8 images gave outputs {tuple(together.shape)}; expected (8, 10).")
     if not torch.allclose(together, alone, atol=1e-5):
-        return wrong("an image's logits still change with the other images in its batch: the flatten "
-                     "mixes pixels of different images. Keep the batch dimension first: x.view(x.size(0), -1).")
+        return wrong("an image's logits still change with the other images in its batch: some line of "
+                     "forward mixes pixels of different images. Which dimension of x holds the images?")
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(2):
         train_one_epoch(model, TensorBatches(x[:1000], y[:1000], 50, shuffle=False), nn.CrossEntropyLoss(), optimizer)
