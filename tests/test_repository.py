@@ -304,6 +304,7 @@ TOOLS = {
     "pytest-xdist": ("Makefile", "-n $(NBVAL_WORKERS)"),
     "nbval": ("Makefile", "--nbval-lax"),
     "ruff": ("Makefile", "-m ruff check"),
+    "build": ("Makefile", "-m build --no-isolation"),
     "setuptools": ("pyproject.toml", 'build-backend = "setuptools.build_meta"'),
 }
 IMPORT_NAMES = {"pyyaml": "yaml"}
