@@ -10,7 +10,7 @@
     mnist       load_mnist (verified torchvision download), mnist_tensors (the fast path)
     training    train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode
     checks      the shape and last-layer checks fit runs on the first batch
-    metrics     accuracy, RMSE, MAE, confusion matrix, precision and recall
+    metrics     accuracy, RMSE, confusion matrix, precision and recall
     plots       figures, each returned as a matplotlib Figure
     progress    one progress bar that works in JupyterLab, a terminal and batch runs
     checkpoint  save_checkpoint, load_checkpoint (weights_only=True)

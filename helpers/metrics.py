@@ -33,10 +33,6 @@ def _multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Te
     return (logits.argmax(dim=1) == target.reshape(-1)).float().mean()
 
 
-def _mae(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    _check_rows(pred, target)
-    return torch.mean(torch.abs(pred.reshape(-1).float() - target.reshape(-1).float()))
-
 
 def binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> float:
     """Accuracy of probabilities (N, 1) against 0/1 targets (N, 1): predicted 1 when prob > threshold."""
@@ -59,10 +55,6 @@ def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
     return torch.sqrt(torch.mean((pred.reshape(-1).float() - target.reshape(-1).float()) ** 2)).item()
 
 
-def mae(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Mean absolute error of (N, 1) predictions against (N, 1) targets."""
-    return _mae(pred, target).item()
-
 
 #: The metrics above that average over rows, each with its 0-d tensor twin. RMSE is missing on
 #: purpose: the square root of a batch's mean is not a mean over rows, so it cannot be summed.
@@ -70,7 +62,6 @@ _TENSOR_TWINS: dict[Callable[..., float], Callable[..., torch.Tensor]] = {
     binary_accuracy: _binary_accuracy,
     binary_accuracy_logits: _binary_accuracy_logits,
     multiclass_accuracy: _multiclass_accuracy,
-    mae: _mae,
 }
 
 
