@@ -52,7 +52,7 @@ test: lint unit nbval claims
 
 # The student's way in: progress bars on, whatever the shell says.
 lab: $(STAMP)
-	COURSE_PROGRESS=1 $(PY) -m jupyter lab --notebook-dir=.
+	COURSE_PROGRESS=1 $(PY) -m jupyterlab --notebook-dir=.
 
 # Run lessons at many SEED values (ARGS="--only 02 --seeds 0-29"): does every self-check hold?
 seeds: $(STAMP)

@@ -297,7 +297,7 @@ def test_ci_runs_the_command_the_readme_gives():
 
 #: Dependencies the course runs as tools rather than imports, with the text that shows where.
 TOOLS = {
-    "jupyterlab": ("Makefile", "-m jupyter lab"),
+    "jupyterlab": ("Makefile", "-m jupyterlab"),
     "ipykernel": ("instructor/run.py", 'kernel_name="python3"'),
     "ipywidgets": ("helpers/progress.py", 'find_spec("ipywidgets")'),
     "pytest-cov": ("Makefile", "--cov=helpers"),
