@@ -9,14 +9,17 @@ import torch
 from IPython.display import JSON
 
 from helpers.device import describe_device, get_device
+from helpers.i18n import set_language
 from helpers.seed import set_seed
 
 
-def setup_notebook(seed: int, device: str = "auto") -> torch.device:
-    """Seed everything with ``seed``, pick the device, and return it::
+def setup_notebook(seed: int, device: str = "auto", language: str = "en") -> torch.device:
+    """Choose the language, seed everything with ``seed``, pick the device, and return it::
 
-        device = setup_notebook(seed=SEED, device=DEVICE)
+        device = setup_notebook(seed=SEED, device=DEVICE, language="en")
 
+    - ``language`` ("en" or "ko") is the language of every later message of the helpers and the
+      exercise checkers, and of the figures' labels (Korean where a Hangul font is installed).
     - ``seed`` seeds Python, NumPy and torch: the split, the initial weights and the shuffling.
     - ``device`` ("auto", "cpu", "cuda", "cuda:N", "mps") picks where to train; a device that is
       not there stops here with one line that lists the ones that are.
@@ -26,6 +29,7 @@ def setup_notebook(seed: int, device: str = "auto") -> torch.device:
 
     Prints one line about the device, e.g. ``cpu · x86_64 · 1 thread · torch 2.14.1``.
     """
+    set_language(language)
     try:
         chosen = get_device(device)
     except ValueError as exc:

@@ -18,9 +18,11 @@ import yaml
 import helpers
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 BATCH_ONLY = "CHECK_RESULTS"
 BATCH_COMMENT = "for batch runs; leave as is"
+# The Korean edition's words for the batch-run line and section (notebooks/ko/)
+BATCH_COMMENT_KO, BATCH_HEADING_KO = "배치 실행용이니 그대로 두세요", "## 배치 실행용"
 
 
 def notebook_id(path: Path) -> str:
@@ -103,7 +105,7 @@ def parameters_problem(path: Path) -> str | None:
             return f"papermill reads {name}'s default as {inspected[name]['default']!r}"
     if names[-1:] != [BATCH_ONLY]:
         return f"{BATCH_ONLY} comes last"
-    if BATCH_COMMENT not in cell.splitlines()[-1]:
+    if BATCH_COMMENT not in cell.splitlines()[-1] and BATCH_COMMENT_KO not in cell.splitlines()[-1]:
         return f"the {BATCH_ONLY} line says '{BATCH_COMMENT}'"
     return None
 
@@ -152,8 +154,9 @@ def test_the_setup_call_is_one_short_line_after_the_parameters(path):
     following = [c for c in nb["cells"][index + 1 :] if c["cell_type"] == "code"]
     assert following, "a setup cell must follow the parameters cell"
     lines = [line for line in python_source(following[0]).splitlines() if line.strip()]
-    assert len(lines) == 1 and re.fullmatch(r"device = setup_notebook\(seed=SEED(, device=DEVICE)?\)", lines[0]), (
-        f"the cell after 'parameters' is `device = setup_notebook(seed=SEED, device=DEVICE)`, got {lines}"
+    assert len(lines) == 1 and re.fullmatch(
+        r'device = setup_notebook\(seed=SEED(, device=DEVICE)?, language="(en|ko)"\)', lines[0]), (
+        f"the cell after 'parameters' is `device = setup_notebook(seed=SEED, device=DEVICE, language=\"en\")`, got {lines}"
     )
 
 
@@ -162,7 +165,7 @@ def test_batch_run_cells_sit_together_at_the_end_collapsed(path):
     """The self-check and results cells come last, under a '## For batch runs' heading, source collapsed."""
     cells = load(path)["cells"]
     heading, check, results = cells[-3:]
-    assert heading["cell_type"] == "markdown" and source(heading).startswith("## For batch runs")
+    assert heading["cell_type"] == "markdown" and source(heading).startswith(("## For batch runs", BATCH_HEADING_KO))
     assert tagged({"cells": cells}, "results") == [len(cells) - 1], "exactly one cell is tagged 'results': the last"
     assert "show_results(" in source(results)
     assert check["cell_type"] == "code" and source(check).startswith("if CHECK_RESULTS:")
@@ -170,7 +173,8 @@ def test_batch_run_cells_sit_together_at_the_end_collapsed(path):
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapse the batch-run cells"
     student_cells = "\n".join(source(c) for c in cells[:-3] if c["cell_type"] == "code")
     for machinery in ("CHECK_RESULTS", "QUICK", "warnings.", "positive_int", "positive_number", "fraction_or_zero"):
-        assert machinery not in student_cells.replace(f"CHECK_RESULTS = True  # {BATCH_COMMENT}", ""), machinery
+        assert machinery not in re.sub(f"CHECK_RESULTS = True  # ({BATCH_COMMENT}|{BATCH_COMMENT_KO})", "",
+                                       student_cells), machinery
 
 
 def helpers_imports(path: Path) -> tuple[set[str], list[str]]:

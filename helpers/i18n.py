@@ -1,0 +1,96 @@
+"""The course's two languages: English, in which every message is written, and Korean.
+
+A message that reaches the student (an error, a printed line, a checker's verdict, a figure's
+label) is written in English where it is raised or printed, through ``tr``::
+
+    raise ValueError(tr("{name} must be an integer >= 1, got {value!r}", name=name, value=value))
+
+``tr`` looks the English text up in the active language's table, ``helpers/locale/<language>.json``
+(English text -> translation, with the same ``{placeholders}``; literal braces are doubled), and
+fills in the values. A notebook chooses the language once: ``setup_notebook(..., language="ko")``.
+``tests/test_i18n.py`` checks that every English message has a translation with the same
+placeholders.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import string
+from importlib import resources
+
+#: The languages a notebook can choose; English is the source text of every message.
+LANGUAGES = ("en", "ko")
+_active = "en"
+
+
+@functools.cache
+def catalog(language: str) -> dict[str, str]:
+    """The ``language``'s table: English text -> translation (empty for English).
+
+    ``<language>.json`` holds the helpers' messages; ``<language>_notebooks.json`` (written by
+    ``python -m instructor.translations``) the texts of the notebooks' code, for figures that
+    must fall back to English."""
+    table: dict[str, str] = {}
+    for name in (f"{language}.json", f"{language}_notebooks.json"):
+        path = resources.files("helpers") / "locale" / name
+        if path.is_file():
+            table.update(json.loads(path.read_text(encoding="utf-8")))
+    return table
+
+
+def set_language(language: str) -> str:
+    """Make ``language`` ("en" or "ko") the language of every later message; returns it."""
+    global _active
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(map(repr, LANGUAGES))}, got {language!r}")
+    _active = language
+    return language
+
+
+def language() -> str:
+    """The active language: "en" until a notebook chooses another."""
+    return _active
+
+
+def tr(message: str, /, **values: object) -> str:
+    """``message`` (English, with ``{placeholders}``) in the active language, with ``values`` filled in."""
+    template = catalog(_active).get(message, message) if _active != "en" else message
+    return template.format(**values)
+
+
+def placeholders(template: str) -> list[str]:
+    """The names of ``template``'s fields, in order: ``"{a} of {b!r:>3}"`` -> ``["a", "b"]``."""
+    return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+
+
+def to_english(text: str) -> str | None:
+    """``text`` in the active language turned back into English by the table, values kept;
+    ``None`` when no entry matches (used for figures drawn where no Hangul font exists)."""
+    for english, translated in _reverse_patterns(_active):
+        match = translated.fullmatch(text)
+        if match:
+            return english.format(**{f"f{i}": value for i, value in enumerate(match.groups())})
+    return None
+
+
+@functools.cache
+def _reverse_patterns(language: str) -> list[tuple[str, re.Pattern[str]]]:
+    """For each entry, the English template (fields in the translation's order) and a pattern
+    matching the filled-in translation. Longer translations first, so the most specific wins."""
+    patterns = []
+    for english, translated in catalog(language).items():
+        parts = list(string.Formatter().parse(translated))
+        regex = "".join(re.escape(literal) + ("(.+?)" if field is not None else "") for literal, field, _, _ in parts)
+        order = [field for _, field, _, _ in parts if field is not None]
+        if sorted(order) != sorted(placeholders(english)):
+            continue  # the catalog test reports it
+        # the English template with each field renamed f<its position in the translation>
+        rename = {field: f"{{f{order.index(field)}}}" for field in order}
+        literal_english = "".join(
+            literal.replace("{", "{{").replace("}", "}}") + (rename[field] if field is not None else "")
+            for literal, field, _, _ in string.Formatter().parse(english)
+        )
+        patterns.append((literal_english, re.compile(regex, re.DOTALL)))
+    return sorted(patterns, key=lambda p: -len(p[1].pattern))

@@ -1,0 +1,109 @@
+"""The Korean edition (notebooks/ko/) is the English course in Korean: the same cells, the same code,
+the same headings and hints, and every message of the helpers translated with the same placeholders.
+A change to one edition's code or structure that the other does not get fails here."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+import pytest
+
+from helpers import i18n
+from instructor import translations as tx
+
+EDITIONS = tx.editions()
+IDS = [english.stem[:2] + ("s" if "solutions" in str(english) else "") for english, _ in EDITIONS]
+
+
+def markdown_shape(text: str) -> list[str]:
+    """What must match across editions in a Markdown cell: the headings' levels (and exercise numbers),
+    hint blocks, links' targets, display math and code blocks."""
+    shape = [m.group(1) + (m.group(2) or "")
+             for m in re.finditer(r"^(#+) (?:(?:Exercise|연습) (\d+))?", text, flags=re.MULTILINE)]
+    shape += [f"<details> x{text.count('<details>')}", f"``` x{text.count('```')}", f"$$ x{text.count('$$')}"]
+    return shape + sorted(target.rsplit("/", 1)[-1] for target in re.findall(r"\]\(([^)#]+)", text))
+
+
+@pytest.mark.parametrize(("english", "korean"), EDITIONS, ids=IDS)
+def test_the_korean_notebook_has_the_same_cells_and_code(english, korean):
+    assert korean.is_file(), f"{korean.relative_to(tx.ROOT)} is missing: every notebook has a Korean edition"
+    en_cells, ko_cells = tx.cells(english), tx.cells(korean)
+    assert [c["cell_type"] for c in ko_cells] == [c["cell_type"] for c in en_cells], "the same cells, in order"
+    for number, (en, ko) in enumerate(zip(en_cells, ko_cells, strict=True)):
+        where = f"{korean.name}, cell {number}"
+        assert ko.get("metadata", {}).get("tags", []) == en.get("metadata", {}).get("tags", []), f"{where}: tags"
+        if en["cell_type"] == "code":
+            assert tx.code_shape(tx.source(ko)) == tx.code_shape(tx.source(en)), (
+                f"{where}: the code differs from the English beyond comments and the text of strings:\n"
+                f"--- English\n{tx.source(en)}\n--- Korean\n{tx.source(ko)}")
+            if set(en.get("metadata", {}).get("tags", [])) & {"parameters", "results"}:
+                strings = [ast.dump(n) for n in ast.walk(ast.parse(tx.source(en))) if isinstance(n, ast.Constant)]
+                assert strings == [ast.dump(n) for n in ast.walk(ast.parse(tx.source(ko)))
+                                   if isinstance(n, ast.Constant)], f"{where}: the batch-run cell's values differ"
+        else:
+            assert markdown_shape(tx.source(ko)) == markdown_shape(tx.source(en)), (
+                f"{where}: headings, exercise numbers, hints, links, math or code blocks differ from the English")
+    en_meta, ko_meta = (json.loads(p.read_text(encoding="utf-8"))["metadata"] for p in (english, korean))
+    assert ko_meta.get("course") == en_meta.get("course"), "the quick settings (metadata course.quick) match"
+    assert ko_meta.get("kernelspec") == en_meta.get("kernelspec")
+
+
+@pytest.mark.parametrize(("english", "korean"), EDITIONS, ids=IDS)
+def test_the_korean_notebook_speaks_korean_and_chooses_it_once(english, korean):
+    ko_cells = tx.cells(korean)
+    prose = " ".join(tx.source(c) for c in ko_cells if c["cell_type"] == "markdown")
+    assert len(tx.HANGUL.findall(prose)) > 0.5 * len(re.findall(r"[A-Za-z]", prose)), "the prose is in Korean"
+    code = "\n".join(tx.source(c) for c in ko_cells if c["cell_type"] == "code")
+    assert code.count('language="ko"') == 1, 'the notebook chooses Korean once: setup_notebook(..., language="ko")'
+    assert 'language="en"' in "\n".join(tx.source(c) for c in tx.cells(english)), "the English chooses English"
+
+
+def test_the_notebook_string_table_is_up_to_date():
+    assert tx.TABLE.read_text(encoding="utf-8") == tx.render_table(), (
+        "helpers/locale/ko_notebooks.json is out of date: run `python -m instructor.translations`")
+
+
+def _messages() -> list[tuple[str, int, str]]:
+    """Every literal English message passed to ``tr`` in helpers/: (file, line, text)."""
+    found = []
+    for path in sorted((tx.ROOT / "helpers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args:
+                first = node.args[0]
+                assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
+                    f"{path.name}:{node.lineno}: tr() takes a literal English text (an f-string cannot be looked up)")
+                found.append((path.name, node.lineno, first.value))
+    return found
+
+
+def test_every_english_message_has_a_korean_translation_with_the_same_placeholders():
+    table = json.loads((tx.ROOT / "helpers" / "locale" / "ko.json").read_text(encoding="utf-8"))
+    messages = _messages()
+    assert len(messages) > 100, f"only {len(messages)} messages go through tr()"
+    problems = []
+    for file, line, text in messages:
+        if text not in table:
+            problems.append(f"{file}:{line}: no Korean for {text!r}")
+        elif sorted(i18n.placeholders(table[text])) != sorted(i18n.placeholders(text)):
+            problems.append(f"{file}:{line}: placeholders differ: {text!r} -> {table[text]!r}")
+        elif not tx.HANGUL.search(table[text]) and re.search(r"[a-z]{4}", re.sub(r"\{[^}]*\}|`[^`]*`", "", text)):
+            problems.append(f"{file}:{line}: the 'Korean' is not Korean: {table[text]!r}")
+    unused = sorted(set(table) - {text for _, _, text in messages})
+    assert problems == [] and unused == [], "\n".join(problems + [f"unused entry: {u!r}" for u in unused])
+
+
+def test_tr_translates_fills_in_and_falls_back(monkeypatch):
+    monkeypatch.setattr(i18n, "_active", "en")
+    assert i18n.tr("{name} must be an integer >= 1, got {value!r}", name="EPOCHS", value=0) == (
+        "EPOCHS must be an integer >= 1, got 0")
+    i18n.set_language("ko")
+    korean = i18n.tr("{name} must be an integer >= 1, got {value!r}", name="EPOCHS", value=0)
+    assert "EPOCHS" in korean and "0" in korean and tx.HANGUL.search(korean), korean
+    assert i18n.tr("a text with no entry {x}", x=1) == "a text with no entry 1"
+    assert i18n.to_english(korean) == "EPOCHS must be an integer >= 1, got 0"
+    assert i18n.to_english("표에 없는 문장") is None
+    with pytest.raises(ValueError, match="language must be one of 'en', 'ko', got 'kr'"):
+        i18n.set_language("kr")
+    assert i18n.language() == "ko", "a refused language changes nothing"
