@@ -1,5 +1,6 @@
 # torch-core-models. Students need two commands; instructors a few more.
 #   make lab    open JupyterLab on the course (progress bars on)
+#   make lab-ko the Korean edition (notebooks/ko/) in JupyterLab with Korean menus
 #   make test   lint, unit tests of helpers/ and instructor/, every notebook under nbval, the lessons' claims
 #   make run    execute every notebook with papermill into build/ (summary.json, HTML pages)
 #   make bench  the source's MNIST pipeline against the in-memory one (ARGS=--quick: smoke run)
@@ -19,7 +20,7 @@ STAMP := $(VENV)/.installed
 # nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
 NBVAL_WORKERS ?= 2
 
-.PHONY: install run test lint unit nbval claims lab bench e2e seeds dist dist-test hub-test measure clean
+.PHONY: install run test lint unit nbval claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
 
 install: $(STAMP)
 
@@ -53,6 +54,15 @@ test: lint unit nbval claims
 # The student's way in: progress bars on, whatever the shell says.
 lab: $(STAMP)
 	COURSE_PROGRESS=1 $(PY) -m jupyterlab --notebook-dir=.
+
+# The Korean edition: JupyterLab's Korean language pack (menus 실행, 커널), opened on notebooks/ko. The
+# locale is a user setting, written into a settings folder of the course's own so that make lab stays English.
+LAB_KO_SETTINGS := build/lab-ko/settings
+lab-ko: $(STAMP)
+	@mkdir -p "$(LAB_KO_SETTINGS)/@jupyterlab/translation-extension"
+	@echo '{"locale": "ko_KR"}' > "$(LAB_KO_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
+	COURSE_PROGRESS=1 JUPYTERLAB_SETTINGS_DIR="$(LAB_KO_SETTINGS)" $(PY) -m jupyterlab --notebook-dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/ko
 
 # Run lessons at many SEED values (ARGS="--only 02 --seeds 0-29"): does every self-check hold?
 seeds: $(STAMP)

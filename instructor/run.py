@@ -4,11 +4,12 @@
     python -m instructor.run --only 01 04 -p EPOCHS 3 -p 04:EPOCHS 5 --device cpu
 
 Notebooks: the lessons notebooks/NN_name.ipynb (named NN_name), then their solutions
-notebooks/solutions/NN_name.ipynb (named solutions/NN_name). A KEY in --only, in -p KEY:NAME and in
-a YAML section is NN (lesson NN and its solution), solutions/NN (the solution only) or a full name
-(that notebook only). Parameters, lowest priority first: the YAML file's top level, its KEY sections,
---quick and --device, -p NAME VALUE, -p KEY:NAME VALUE; one that a selected notebook's cell tagged
-'parameters' does not declare is refused before anything runs.
+notebooks/solutions/NN_name.ipynb (named solutions/NN_name), then the Korean edition's, named ko/NN_name
+and ko/solutions/NN_name. A KEY in --only, in -p KEY:NAME and in a YAML section is NN (lesson NN
+and its solution, in both editions), solutions/NN (the English solution only), ko/NN (the Korean
+lesson and its solution) or a full name (that notebook only). Parameters, lowest priority first: the
+YAML file's top level, its KEY sections, --quick and --device, -p NAME VALUE, -p KEY:NAME VALUE; one
+that a selected notebook's cell tagged 'parameters' does not declare is refused before anything runs.
 
 Writes OUTPUT/notebooks/<name>.ipynb (executed, also when it fails), OUTPUT/html/<name>.html,
 OUTPUT/summary.json ({"notebooks": [{name, status, seconds, parameters, results, error}, ...]}: the
@@ -65,8 +66,11 @@ def discover(folder: Path) -> dict[str, Path]:
     ``solutions/NN_name`` in ``folder/solutions``, each in number order."""
     if not folder.is_dir():
         raise CourseError(f"notebook folder {folder} does not exist")
-    found = {p.stem: p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))}
-    found |= {f"solutions/{p.stem}": p for p in sorted(folder.glob("solutions/[0-9][0-9]_*.ipynb"))}
+    found = {}
+    for edition in ("", "ko/"):  # the English course, then the Korean edition (notebooks/ko/)
+        found |= {f"{edition}{p.stem}": p for p in sorted(folder.glob(f"{edition}[0-9][0-9]_*.ipynb"))}
+        solutions = sorted(folder.glob(f"{edition}solutions/[0-9][0-9]_*.ipynb"))
+        found |= {f"{edition}solutions/{p.stem}": p for p in solutions}
     if not found:
         raise CourseError(f"no notebooks named NN_name.ipynb in {folder} or {folder / 'solutions'}")
     return found

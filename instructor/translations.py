@@ -30,7 +30,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 def editions() -> list[tuple[Path, Path]]:
     """(English notebook, Korean notebook) for every lesson and solution notebook."""
-    english = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    english = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    english += sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
     return [(path, KOREAN / path.relative_to(NOTEBOOKS)) for path in english]
 
 

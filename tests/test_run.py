@@ -38,6 +38,18 @@ def summary_of(output: Path) -> dict[str, dict]:
     return {entry["name"]: entry for entry in data["notebooks"]}
 
 
+def test_the_korean_edition_comes_after_the_english_and_keys_reach_it(course, tmp_path):
+    course = Path(shutil.copytree(course, tmp_path / "course"))
+    (course / "ko" / "solutions").mkdir(parents=True)
+    for name in ("01_tiny.ipynb", "solutions/01_tiny.ipynb"):
+        (course / "ko" / name).write_bytes((course / name).read_bytes())
+    notebooks = run.discover(course)
+    assert list(notebooks) == ["01_tiny", "02_tiny", "solutions/01_tiny", "ko/01_tiny", "ko/solutions/01_tiny"]
+    assert list(run.select(notebooks, ["ko/01"])) == ["ko/01_tiny", "ko/solutions/01_tiny"]
+    assert list(run.select(notebooks, ["solutions/01"])) == ["solutions/01_tiny"]  # the English solution only
+    assert len(run.select(notebooks, ["01"])) == 4  # a number: lesson and solution, in both editions
+
+
 def test_lessons_come_first_then_solutions_and_only_selects(course):
     notebooks = run.discover(course)
     assert list(notebooks) == ["01_tiny", "02_tiny", "solutions/01_tiny"]
