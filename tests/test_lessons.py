@@ -12,6 +12,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# The Korean edition (notebooks/ko/) keeps the same promises in its own words; tests/test_translations.py
+# holds its structure and code to the English.
+KOREAN = sorted((ROOT / "notebooks" / "ko").glob("[0-9][0-9]_*.ipynb"))
+WORDS = {
+    "en": {"box": "**You will learn**", "recap": "## Recap", "further": "## Going further",
+           "exercises": "## Exercises", "batch": "## For batch runs", "exercise": "Exercise ", "loop": "loop", "hint": "Hint", "time": r"\d+ minutes"},
+    "ko": {"box": "**이번 강의에서 배울 것**", "recap": "## 정리", "further": "## 더 나아가기",
+           "exercises": "## 연습 문제", "batch": "## 배치 실행용", "exercise": "연습 ", "loop": "루프", "hint": "힌트", "time": r"\d+분"},
+}
+EDITIONS = [(p, "en") for p in LESSONS] + [(p, "ko") for p in KOREAN]
+IDS = [("ko/" if lang == "ko" else "") + p.name[:2] for p, lang in EDITIONS]
 MAX_TERMS = 12
 MAX_MAIN_PATH_WORDS = 1800
 
@@ -21,10 +32,10 @@ def markdown_cells(path: Path) -> list[str]:
     return ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
 
 
-def box_terms(first_cell: str) -> list[str]:
-    """The bold terms of the bullets under ``**You will learn**`` in the lesson's first cell."""
-    after = first_cell.split("**You will learn**", 1)
-    assert len(after) == 2, "the first cell has a '**You will learn**' box"
+def box_terms(first_cell: str, box: str = WORDS["en"]["box"]) -> list[str]:
+    """The bold terms of the bullets under ``**You will learn**`` (``box``) in the lesson's first cell."""
+    after = first_cell.split(box, 1)
+    assert len(after) == 2, f"the first cell has a '{box}' box"
     terms = []
     for line in after[1].strip().splitlines():
         match = re.match(r"[-*] \*\*(.+?)\*\*", line.strip())
@@ -44,37 +55,39 @@ def plain(text: str) -> str:
     return re.sub(r"[*`_]", "", text).lower()
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
-def test_the_box_lists_a_few_terms_and_the_recap_matches_them(path):
-    cells = markdown_cells(path)
-    terms = box_terms(cells[0])
+@pytest.mark.parametrize(("path", "lang"), EDITIONS, ids=IDS)
+def test_the_box_lists_a_few_terms_and_the_recap_matches_them(path, lang):
+    cells, words = markdown_cells(path), WORDS[lang]
+    terms = box_terms(cells[0], words["box"])
     assert 3 <= len(terms) <= MAX_TERMS, f"{len(terms)} terms in the box: {terms}"
-    recap = plain(cells[index_of(cells, "## Recap")])
+    recap = plain(cells[index_of(cells, words["recap"])])
     missing = [t for t in terms if plain(t) not in recap]
     assert missing == [], f"the recap does not mention {missing}"
-    assert re.search(r"\d+ minutes", cells[0]), "the first cell says how long the lesson and exercises take"
+    assert re.search(words["time"], cells[0]), "the first cell says how long the lesson and exercises take"
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
-def test_the_main_path_is_short_and_the_sections_come_in_order(path):
-    cells = markdown_cells(path)
-    further, exercises = index_of(cells, "## Going further"), index_of(cells, "## Exercises")
-    batch = index_of(cells, "## For batch runs")
-    assert index_of(cells, "## Recap") < further < exercises < batch
-    words = sum(len(re.sub(r"<[^>]+>", " ", text).split()) for text in cells[:further])
-    assert words <= MAX_MAIN_PATH_WORDS, f"main path has {words} words of prose"
+@pytest.mark.parametrize(("path", "lang"), EDITIONS, ids=IDS)
+def test_the_main_path_is_short_and_the_sections_come_in_order(path, lang):
+    cells, words = markdown_cells(path), WORDS[lang]
+    further, exercises = index_of(cells, words["further"]), index_of(cells, words["exercises"])
+    batch = index_of(cells, words["batch"])
+    assert index_of(cells, words["recap"]) < further < exercises < batch
+    if lang == "en":  # Korean words are not comparable; the Korean follows the English cell for cell
+        count = sum(len(re.sub(r"<[^>]+>", " ", text).split()) for text in cells[:further])
+        assert count <= MAX_MAIN_PATH_WORDS, f"main path has {count} words of prose"
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
-def test_every_exercise_nudges_first_then_shows_the_code(path):
-    cells = markdown_cells(path)
-    exercises = "\n".join(cells[index_of(cells, "## Exercises") : index_of(cells, "## For batch runs")])
+@pytest.mark.parametrize(("path", "lang"), EDITIONS, ids=IDS)
+def test_every_exercise_nudges_first_then_shows_the_code(path, lang):
+    cells, words = markdown_cells(path), WORDS[lang]
+    exercises = "\n".join(cells[index_of(cells, words["exercises"]) : index_of(cells, words["batch"])])
     sections = re.split(r"^### ", exercises, flags=re.MULTILINE)[1:]
     titles = [s.splitlines()[0] for s in sections]
-    assert len(sections) >= 5 and all(t.startswith("Exercise ") for t in titles), titles
-    assert any("loop" in t.lower() for t in titles), f"one exercise writes a loop: {titles}"
+    assert len(sections) >= 5 and all(t.startswith(words["exercise"]) for t in titles), titles
+    assert any(words["loop"] in t.lower() for t in titles), f"one exercise writes a loop: {titles}"
+    hint = words["hint"]
     for title, text in zip(titles, sections, strict=True):
         summaries = re.findall(r"<summary>(.*?)</summary>", text)
-        assert len(summaries) == 2 and summaries[0].startswith("Hint 1") and summaries[1].startswith("Hint 2"), (
+        assert len(summaries) == 2 and summaries[0].startswith(f"{hint} 1") and summaries[1].startswith(f"{hint} 2"), (
             f"{title}: two collapsed hints, 'Hint 1' (the idea) then 'Hint 2' (the code); got {summaries}"
         )
