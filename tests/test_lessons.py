@@ -17,9 +17,11 @@ LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 KOREAN = sorted((ROOT / "notebooks" / "ko").glob("[0-9][0-9]_*.ipynb"))
 WORDS = {
     "en": {"box": "**You will learn**", "recap": "## Recap", "further": "## Going further",
-           "exercises": "## Exercises", "batch": "## For batch runs", "exercise": "Exercise ", "loop": "loop", "hint": "Hint", "time": r"\d+ minutes"},
+           "exercises": "## Exercises", "batch": "## For batch runs", "exercise": "Exercise ", "loop": "loop",
+           "hint": "Hint", "time": r"\d+ minutes"},
     "ko": {"box": "**이번 강의에서 배울 것**", "recap": "## 정리", "further": "## 더 나아가기",
-           "exercises": "## 연습 문제", "batch": "## 배치 실행용", "exercise": "연습 ", "loop": "루프", "hint": "힌트", "time": r"\d+분"},
+           "exercises": "## 연습 문제", "batch": "## 배치 실행용", "exercise": "연습 ", "loop": "루프",
+           "hint": "힌트", "time": r"\d+분"},
 }
 EDITIONS = [(p, "en") for p in LESSONS] + [(p, "ko") for p in KOREAN]
 IDS = [("ko/" if lang == "ko" else "") + p.name[:2] for p, lang in EDITIONS]
