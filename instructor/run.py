@@ -220,6 +220,17 @@ def describe_failure(exc: BaseException) -> dict[str, Any]:
     return {"cell": cell, "source_first_line": first, "error": text if len(text) <= 300 else text[:297] + "..."}
 
 
+def execute(
+    source: Path, executed: Path, parameters: dict[str, Any], *, verbose: bool = False
+) -> nbformat.NotebookNode:
+    """papermill's run of ``source`` into ``executed``, as every batch tool runs a notebook: the python3
+    kernel, started in the notebook's own folder, quiet unless ``verbose``."""
+    return papermill.execute_notebook(
+        str(source), str(executed), parameters=parameters, kernel_name="python3", cwd=str(source.parent),
+        progress_bar=verbose, extra_arguments=[] if verbose else ["--IPKernelApp.log_level=CRITICAL"],
+    )
+
+
 def run_notebook(
     name: str, source: Path, output_dir: Path, parameters: dict[str, Any], *, verbose: bool = False
 ) -> Report:
@@ -234,10 +245,7 @@ def run_notebook(
     start = time.perf_counter()
     try:
         with kernel_environment():
-            notebook = papermill.execute_notebook(
-                str(source), str(executed), parameters=parameters, kernel_name="python3", cwd=str(source.parent),
-                progress_bar=verbose, extra_arguments=[] if verbose else ["--IPKernelApp.log_level=CRITICAL"],
-            )
+            notebook = execute(source, executed, parameters, verbose=verbose)
         results = read_results(notebook)
         if results is None:
             missing = "MissingResults: no application/json output in a cell tagged 'results'"

@@ -21,9 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import papermill
 
-from instructor.run import KERNEL_ENV, ROOT, CourseError, describe_failure, discover, parse_value, read_results, select
+from instructor.run import (
+    KERNEL_ENV,
+    ROOT,
+    CourseError,
+    describe_failure,
+    discover,
+    execute,
+    parse_value,
+    read_results,
+    select,
+)
 
 
 def seed_range(text: str) -> list[int]:
@@ -39,11 +48,7 @@ def run_seed(path: Path, seed: int, parameters: dict[str, Any]) -> dict[str, Any
     """One papermill run of ``path`` at ``seed``: ``{"seed", "status", "error", "results"}``."""
     with tempfile.TemporaryDirectory() as folder:
         try:
-            executed = papermill.execute_notebook(
-                str(path), str(Path(folder) / path.name), parameters={**parameters, "SEED": seed},
-                kernel_name="python3", cwd=str(path.parent), progress_bar=False,
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            )
+            executed = execute(path, Path(folder) / path.name, {**parameters, "SEED": seed})
             return {"seed": seed, "status": "ok", "error": None, "results": read_results(executed)}
         except Exception as exc:  # noqa: BLE001 - a failing seed is the finding, not a crash
             partial = Path(folder) / path.name
@@ -61,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         selected = select(discover(ROOT / "notebooks"), args.only)
-        lessons = {name: path for name, path in selected.items() if not name.startswith("solutions/")}
+        lessons = {name: path for name, path in selected.items() if "solutions/" not in name}
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -72,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, path in lessons.items():
         with ThreadPoolExecutor(args.jobs) as pool:
             runs = list(pool.map(run_seed, [path] * len(seeds), seeds, [parameters] * len(seeds)))
+        (args.output / f"{name}.json").parent.mkdir(parents=True, exist_ok=True)
         (args.output / f"{name}.json").write_text(json.dumps(runs, indent=1))
         bad = [r for r in runs if r["status"] != "ok"]
         failed += len(bad)
