@@ -84,7 +84,7 @@ def test_built_wheel_carries_every_module_and_the_checksummed_boston_table():
         names = set(archive.namelist())
         boston = archive.read("helpers/boston_housing.csv")
     assert hashlib.sha256(boston).hexdigest() == BOSTON_SHA256
-    modules = set(tracked("helpers/*.py", "instructor/*.py"))
+    modules = set(tracked("helpers/*.py", "instructor/*.py", "helpers/locale/*.json"))  # the message tables too
     assert sorted(modules - names) == []
     assert [n for n in names if n.split("/")[0] in ("tests", "notebooks", "data", "deploy")] == []
 
@@ -181,7 +181,11 @@ def kernel_python(python: Path, cwd: Path, env: dict[str, str]) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+# and one lesson of the Korean edition: the wheel carries the Korean message table
+KOREAN_02 = sorted((ROOT / "notebooks" / "ko").glob("02_*.ipynb"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS + KOREAN_02, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
 def test_a_lesson_alone_runs_from_the_installed_wheel(fresh, lesson, tmp_path):
     alone = tmp_path / "alone"
     alone.mkdir()
@@ -191,6 +195,9 @@ def test_a_lesson_alone_runs_from_the_installed_wheel(fresh, lesson, tmp_path):
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
     assert "results" in nb["cells"][-1]["metadata"].get("tags", []) and nb["cells"][-1]["outputs"], "results shown"
+    if lesson in KOREAN_02:  # the untouched exercises' feedback comes from the installed Korean table
+        shown = json.dumps([c.get("outputs", []) for c in nb["cells"]], ensure_ascii=False)
+        assert "아직 풀지 않음" in shown, "the checkers answered in English in the Korean edition"
     assert sorted(p.name for p in alone.iterdir() if not p.name.endswith(".out.ipynb")) == [lesson.name], (
         "the lesson wrote files beside itself"
     )
