@@ -44,7 +44,8 @@ def set_language(language: str) -> str:
     """Make ``language`` ("en" or "ko") the language of every later message; returns it."""
     global _active
     if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(map(repr, LANGUAGES))}, got {language!r}")
+        allowed = ", ".join(map(repr, LANGUAGES))
+        raise ValueError(tr("language must be one of {allowed}, got {language!r}", allowed=allowed, language=language))
     _active = language
     return language
 

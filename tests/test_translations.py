@@ -107,3 +107,24 @@ def test_tr_translates_fills_in_and_falls_back(monkeypatch):
     with pytest.raises(ValueError, match="language must be one of 'en', 'ko', got 'kr'"):
         i18n.set_language("kr")
     assert i18n.language() == "ko", "a refused language changes nothing"
+
+
+#: Calls whose text reaches the student; their message must come from ``tr``.
+SHOWN = {"print", "wrong", "correct", "warn", "ValueError", "TypeError", "RuntimeError", "FileNotFoundError",
+         "ModuleNotFoundError", "KeyError", "IndexError", "MNISTDataError"}
+
+
+def test_no_message_reaches_the_student_without_tr():
+    """A literal or f-string message passed straight to ``print``, ``wrong``/``correct``, a warning or an
+    exception in helpers/ would stay English in the Korean edition."""
+    raw = []
+    for path in sorted((tx.ROOT / "helpers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and node.args:
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                first = node.args[0]
+                text = isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(
+                    first.value, str) and re.search(r"[a-z]{3} [a-z]{2}", first.value))
+                if name in SHOWN and text:
+                    raw.append(f"{path.relative_to(tx.ROOT)}:{node.lineno}: {name}({ast.unparse(first)[:80]})")
+    assert raw == [], "messages not translated (wrap them in tr(...)):\n" + "\n".join(raw)
