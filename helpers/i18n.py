@@ -26,18 +26,13 @@ _active = "en"
 
 
 @functools.cache
-def catalog(language: str) -> dict[str, str]:
-    """The ``language``'s table: English text -> translation (empty for English).
-
-    ``<language>.json`` holds the helpers' messages; ``<language>_notebooks.json`` (written by
-    ``python -m instructor.translations``) the texts of the notebooks' code, for figures that
-    must fall back to English."""
-    table: dict[str, str] = {}
-    for name in (f"{language}.json", f"{language}_notebooks.json"):
-        path = resources.files("helpers") / "locale" / name
-        if path.is_file():
-            table.update(json.loads(path.read_text(encoding="utf-8")))
-    return table
+def catalog(language: str, table: str = "") -> dict[str, str]:
+    """The ``language``'s table of the helpers' messages, ``<language>.json``: English text -> translation
+    (empty for English). ``table="notebooks"``: ``<language>_notebooks.json``, the texts of the notebooks'
+    code the other way round, translation -> English (written by ``python -m instructor.translations``),
+    for figures that must fall back to English."""
+    path = resources.files("helpers") / "locale" / (f"{language}_{table}.json" if table else f"{language}.json")
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def set_language(language: str) -> str:
@@ -81,7 +76,8 @@ def _reverse_patterns(language: str) -> list[tuple[str, re.Pattern[str]]]:
     """For each entry, the English template (fields in the translation's order) and a pattern
     matching the filled-in translation. Longer translations first, so the most specific wins."""
     patterns = []
-    for english, translated in catalog(language).items():
+    pairs = [*catalog(language).items(), *((en, ko) for ko, en in catalog(language, "notebooks").items())]
+    for english, translated in pairs:
         parts = list(string.Formatter().parse(translated))
         regex = "".join(re.escape(literal) + ("(.+?)" if field is not None else "") for literal, field, _, _ in parts)
         order = [field for _, field, _, _ in parts if field is not None]

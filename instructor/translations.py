@@ -8,7 +8,7 @@ set aside (an f-string keeps its expressions, in any order, so a Korean sentence
 where Korean puts them). ``tests/test_translations.py`` checks that, and that the Markdown has the
 same headings and hints.
 
-The pairs of string literals that this matching yields (English text -> Korean text) are written to
+The pairs of string literals that this matching yields (Korean text -> English text) are written to
 ``helpers/locale/ko_notebooks.json``: a figure drawn where no Hangul font exists turns its Korean
 labels back into English with it (``helpers.i18n.to_english``).
 """
@@ -99,18 +99,18 @@ def _strings(code: str) -> list[ast.JoinedStr | ast.Constant]:
 
 
 def string_pairs(english: str, korean: str) -> dict[str, str]:
-    """English template -> Korean template for every literal the Korean code writes in Hangul."""
+    """Korean template -> English template for every literal the Korean code writes in Hangul."""
     pairs = {}
     for en, ko in zip(_strings(english), _strings(korean), strict=True):
         names = _fields(en) if isinstance(en, ast.JoinedStr) else []
         ko_text = _template(ko, names)
         if HANGUL.search(ko_text):
-            pairs[_template(en, names)] = ko_text
+            pairs[ko_text] = _template(en, names)
     return pairs
 
 
 def notebook_table() -> dict[str, str]:
-    """Every English -> Korean string pair of every notebook's code, sorted by the English."""
+    """Every Korean -> English string pair of every notebook's code, sorted by the Korean."""
     table: dict[str, str] = {}
     for english, korean in editions():
         if not korean.is_file():

@@ -128,3 +128,15 @@ def test_no_message_reaches_the_student_without_tr():
                 if name in SHOWN and text:
                     raw.append(f"{path.relative_to(tx.ROOT)}:{node.lineno}: {name}({ast.unparse(first)[:80]})")
     assert raw == [], "messages not translated (wrap them in tr(...)):\n" + "\n".join(raw)
+
+
+@pytest.mark.parametrize("path", sorted(tx.NOTEBOOKS.rglob("*.ipynb")), ids=lambda p: p.relative_to(tx.NOTEBOOKS).as_posix())
+def test_bold_and_italics_render_in_both_editions(path):
+    """CommonMark (JupyterLab's renderer too) does not close ``**`` after punctuation when a letter follows:
+    ``**과적합(overfitting)**은`` shows its asterisks. Korean particles make that easy to write."""
+    import mistune
+
+    for number, cell in enumerate(tx.cells(path)):
+        if cell["cell_type"] == "markdown":
+            html = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", mistune.html(tx.source(cell)), flags=re.DOTALL)
+            assert "**" not in html, f"cell {number}: '**' shows as text: {html[html.index('**') - 60:][:140]!r}"
