@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import sysconfig
-import textwrap
 import traceback
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,16 +49,65 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.i18n import tr
+
+#: The four statuses, as code compares them (English); ``Feedback`` shows them in the active language.
 NOT_ATTEMPTED = "not attempted yet"
 WRONG = "not yet right"
 CORRECT = "correct"
 CHECKER_BUG = "checker error"
 _MARKS = {NOT_ATTEMPTED: "[ ]", WRONG: "[x]", CORRECT: "[ok]", CHECKER_BUG: "[!]"}
-_FILL_IN = "Fill in the lines marked # YOUR CODE HERE, then run this cell."
-_REPORT = (
-    "This is a bug in the course's checker, not in your code. Please report it to your instructor or on the "
-    "course's issue tracker, with the text below. Your work is unaffected; you can go on."
-)
+_WIDTH = 100  # columns of the notebook's output area before JupyterLab breaks a line mid-word
+_EXERCISE = re.compile(r"Exercise (\d+)( \(diagnose this run\))?")
+
+
+def _fill_in() -> str:
+    return tr("Fill in the lines marked # YOUR CODE HERE, then run this cell.")
+
+
+def _report() -> str:
+    return tr("This is a bug in the course's checker, not in your code. Please report it to your instructor or on "
+              "the course's issue tracker, with the text below. Your work is unaffected; you can go on.")
+
+
+def _status_text(status: str) -> str:
+    """``status`` (one of the four constants) in the active language."""
+    return {
+        NOT_ATTEMPTED: tr("not attempted yet"),
+        WRONG: tr("not yet right"),
+        CORRECT: tr("correct"),
+        CHECKER_BUG: tr("checker error"),
+    }[status]
+
+
+def _exercise_text(exercise: str) -> str:
+    """A checker's name ("Exercise 3", "Exercise 6 (diagnose this run)") in the active language."""
+    match = _EXERCISE.fullmatch(exercise)
+    if match is None:
+        return exercise
+    if match.group(2):
+        return tr("Exercise {number} (diagnose this run)", number=match.group(1))
+    return tr("Exercise {number}", number=match.group(1))
+
+
+def _columns(text: str) -> int:
+    """How many monospace columns ``text`` takes: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _wrap(text: str, width: int = _WIDTH, indent: str = "    ") -> str:
+    """``text`` broken at spaces into lines of at most ``width`` columns (wide characters count two),
+    later lines indented; a word longer than a line stays whole."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else (indent if lines else "") + word
+        if line and _columns(candidate) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line = candidate
+    return "\n".join([*lines, line])
 
 
 @dataclass(frozen=True)
@@ -91,12 +141,11 @@ class Feedback:
         return self.status == CORRECT
 
     def __repr__(self) -> str:
-        """One paragraph wrapped at 100 columns (JupyterLab would break long lines mid-word); a
-        checker bug's traceback follows unwrapped."""
+        """One paragraph wrapped at 100 columns (JupyterLab would break long lines mid-word; a Hangul
+        character takes two), in the active language; a checker bug's traceback follows unwrapped."""
         first, _, rest = self.message.partition("\n")
-        head = f"{_MARKS[self.status]} {self.exercise}: {self.status}. {first}"
-        text = textwrap.fill(head, width=100, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
-        return text + (f"\n{rest}" if rest else "")
+        head = f"{_MARKS[self.status]} {_exercise_text(self.exercise)}: {_status_text(self.status)}. {first}"
+        return _wrap(head) + (f"\n{rest}" if rest else "")
 
 
 class NotAttempted(Exception):
@@ -184,24 +233,25 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
         def run(*args: Any, **kwargs: Any) -> Feedback:
             values = (*args, *kwargs.values())
             if any(value is None for value in values):
-                return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
+                return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
             try:
                 with _session_kept(values):
                     verdict = check(*args, **kwargs)
             except NotAttempted:
-                return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
+                return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
             except StudentError as exc:
                 return Feedback(exercise, WRONG, _raised(exc.error, exc.where))
             except Exception as exc:
                 where = _students_line(exc)
                 if where is None:
                     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
-                    return Feedback(exercise, CHECKER_BUG, f"{_REPORT}\n{text}")
+                    return Feedback(exercise, CHECKER_BUG, f"{_report()}\n{text}")
                 if isinstance(exc, NotImplementedError):
-                    return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
+                    return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
                 return Feedback(exercise, WRONG, _raised(exc, where))
             if not isinstance(verdict, Verdict):
-                return Feedback(exercise, CHECKER_BUG, f"{_REPORT}\n{check.__name__} returned {verdict!r}")
+                returned = tr("{check} returned {verdict!r}", check=check.__name__, verdict=verdict)
+                return Feedback(exercise, CHECKER_BUG, f"{_report()}\n{returned}")
             return Feedback(exercise, verdict.status, verdict.message)
 
         return run
@@ -210,9 +260,16 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
 
 
 def _raised(error: BaseException, where: str) -> str:
+    """``your code raised ValueError: its first line (in f, line 3: ...).`` in the active language."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    text = f"your code raised {type(error).__name__}" + (f": {first}" if first else "")
-    return f"{text} ({where})." if where else f"{text}."
+    name = type(error).__name__
+    if first and where:
+        return tr("your code raised {error}: {first} ({where}).", error=name, first=first, where=where)
+    if first:
+        return tr("your code raised {error}: {first}.", error=name, first=first)
+    if where:
+        return tr("your code raised {error} ({where}).", error=name, where=where)
+    return tr("your code raised {error}.", error=name)
 
 
 __all__ = [

@@ -99,8 +99,10 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
                         type_name=type(model_no_b).__name__))
     linears = [m for m in model_no_b.modules() if isinstance(m, nn.Linear)]
     if not linears or linears[0].in_features != 12:
-        got = linears[0].in_features if linears else "no nn.Linear"
-        return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).", got=got))
+        if not linears:
+            return wrong(tr("the first layer takes no nn.Linear inputs; with B gone there are 12: nn.Linear(12, 30)."))
+        return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).",
+                        got=linears[0].in_features))
     relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
     if [m.out_features for m in linears] != [30, 15, 8, 1] or relus != 3:
         return wrong(tr("keep the source's layers after the first: 30, 15, 8 and 1 outputs, with nn.ReLU() between "

@@ -125,7 +125,8 @@ def exercise_3(bce_with_logits: Callable[[torch.Tensor, torch.Tensor], torch.Ten
     failure = _first_failure(bce_with_logits)
     if failure is not None:
         at, y, got, exact = failure
-        where = f"at logit z = {at:g} with label y = {y:g} your loss is {got:.4g} (exact: {exact:.4g})"
+        where = tr("at logit z = {at:g} with label y = {y:g} your loss is {got:.4g} (exact: {exact:.4g})",
+                   at=at, y=y, got=got, exact=exact)
         if abs(at) <= 10:
             return wrong(tr("{where}, already for a small logit: check the formula, -[y log p + (1 - y) log(1 - p)] "
                             "with p = sigmoid(z), averaged over rows.", where=where))
@@ -204,7 +205,8 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
         return wrong(tr("your loop never called the model: for each (x, y) batch of the loader, compute model(x)."))
     got = _as_number(value)
     if any(training for training, _ in seen):
-        shown = f" Your loop reported {got:.4f}; in evaluation mode it is {reference:.4f}." if got is not None else ""
+        shown = (tr(" Your loop reported {got:.4f}; in evaluation mode it is {reference:.4f}.", got=got,
+                    reference=reference) if got is not None else "")
         return wrong(tr("the model ran in training mode: its Dropout layer silenced random neurons, so the accuracy "
                         "changes from run to run.{shown} Call model.eval() before the loop.", shown=shown))
     if any(grad for _, grad in seen):
@@ -236,10 +238,11 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
         return wrong(tr("you compared the logits with 0.5, as if they were probabilities. This model outputs "
                         "logits: a logit above 0 means a probability above 0.5 (or apply torch.sigmoid first)."))
     if close((y == 1).float().mean().item()) or close((y == 0).float().mean().item()):
-        side = "above" if close((y == 1).float().mean().item()) else "below"
-        return wrong(tr("your loop called every row '{side}': the accuracy equals the share of rows that are "
-                        "{side}. Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0.",
-                        side=side))
+        if close((y == 1).float().mean().item()):
+            return wrong(tr("your loop called every row 'above': the accuracy equals the share of rows that are "
+                            "above. Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0."))
+        return wrong(tr("your loop called every row 'below': the accuracy equals the share of rows that are "
+                        "below. Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0."))
     starts = range(0, len(y), 25)
     table_sum = sum((decided[i : i + n].reshape(-1) == y[i : i + n]).float().sum().item()
                     for i, n in zip(starts, sizes, strict=True))
@@ -290,12 +293,14 @@ def exercise_5(cheapest_threshold: Callable[[torch.Tensor, torch.Tensor], float]
                     threshold=threshold, mine=mine, best_cost=costs[best]))
 
 
-_DRILL_HINTS = {
-    "a": "the final model trained with the same learning rate (LR) for the same 40 epochs and reached a far "
-         "lower loss.",
-    "b": "the targets are (N, 1), like the model's output, and the loss raised no error or warning.",
-    "d": "boston_splits standardized the inputs (the same X_train the final model trained on).",
-}
+def _drill_hints() -> dict[str, str]:
+    """Why each wrong letter of the drill is not the bug (in the active language)."""
+    return {
+        "a": tr("the final model trained with the same learning rate (LR) for the same 40 epochs and reached a far "
+                "lower loss."),
+        "b": tr("the targets are (N, 1), like the model's output, and the loss raised no error or warning."),
+        "d": tr("boston_splits standardized the inputs (the same X_train the final model trained on)."),
+    }
 
 
 @checker("Exercise 6")
@@ -304,9 +309,9 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module], fixed_loss_fn: nn
     40 epochs on a split of the checker's own, and its training loss must end below the buggy pair's
     lowest possible loss."""
     letter = str(bug).strip().lower()
-    if letter in _DRILL_HINTS:
+    if letter in _drill_hints():
         return wrong(tr("not {letter}: {hint} Work out the lowest loss the run could ever reach.",
-                        letter=letter, hint=_DRILL_HINTS[letter]))
+                        letter=letter, hint=_drill_hints()[letter]))
     if letter != "c":
         return wrong(tr("answer with one letter, a to d (got {bug!r}).", bug=bug))
     torch.manual_seed(_DRILL_SPLIT["seed"])  # on the forked RNG: the session's own is restored after
@@ -338,7 +343,7 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module], fixed_loss_fn: nn
     if train_loss >= floor:
         return wrong(tr("after 40 epochs the training loss is {train_loss:.3f}, still above the buggy floor "
                         "{floor:.3f}: look again at the last layer and the loss.", train_loss=train_loss, floor=floor))
-    safer = " (Sigmoid + BCELoss works; dropping the Sigmoid is the safer fix.)" if ends_in_sigmoid else ""
+    safer = tr(" (Sigmoid + BCELoss works; dropping the Sigmoid is the safer fix.)") if ends_in_sigmoid else ""
     return correct(tr("bug c. Retrained on a new split: training loss {train_loss:.3f} after 40 epochs, below the "
                       "floor {floor:.3f} the buggy run could never pass.{safer}",
                       train_loss=train_loss, floor=floor, safer=safer))

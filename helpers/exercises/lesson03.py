@@ -77,7 +77,8 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
         bad_rows = (~torch.isfinite(out)).any(dim=1).nonzero().flatten().tolist()
         if bad_rows:
             row = bad_rows[0]
-            shown = f"the row of logits {z[row].tolist()} gave {out[row].tolist()}"
+            shown = tr("the row of logits {logits} gave {probabilities}", logits=z[row].tolist(),
+                       probabilities=out[row].tolist())
             if z[row].max() > 88:  # e^89 is above float32's largest number
                 return wrong(tr("{shown}: exp({z_max:g}) overflows to inf, and inf / inf is NaN. Subtract each "
                                 "row's largest logit before exp.", shown=shown, z_max=z[row].max().item()))
@@ -219,17 +220,20 @@ def _same(got: Sequence[float], expected: Sequence[float]) -> bool:
     return all(math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6) for a, b in zip(got, expected, strict=True))
 
 
-_REPORTING = {
-    "last batch": "these are the LAST batch's losses, not the epoch's: the last batch holds only {last} of the "
-                  "{n} tracts. Add up loss.item() * len(x) over the epoch's batches and divide by the number "
-                  "of tracts.",
-    "batch mean": "you averaged the batch losses, so the short last batch ({last} tracts) counts as much as a full "
-                  "one of {batch}. Weight each batch by its size: add loss.item() * len(x), then divide by "
-                  "the number of tracts.",
-    "sum": "these are sums over the epoch's tracts: divide by the number of tracts ({n}) to get the mean.",
-    "sum of batch means": "these are sums of the batch losses: weight each by len(x) and divide by the number "
-                          "of tracts ({n}).",
-}
+def _reporting(last: int, n: int, batch: int) -> dict[str, str]:
+    """What each wrong way of reporting the epoch's loss is told (in the active language)."""
+    return {
+        "last batch": tr("these are the LAST batch's losses, not the epoch's: the last batch holds only {last} of "
+                         "the {n} tracts. Add up loss.item() * len(x) over the epoch's batches and divide by the "
+                         "number of tracts.", last=last, n=n),
+        "batch mean": tr("you averaged the batch losses, so the short last batch ({last} tracts) counts as much as a "
+                         "full one of {batch}. Weight each batch by its size: add loss.item() * len(x), then divide "
+                         "by the number of tracts.", last=last, batch=batch),
+        "sum": tr("these are sums over the epoch's tracts: divide by the number of tracts ({n}) to get the mean.",
+                  n=n),
+        "sum of batch means": tr("these are sums of the batch losses: weight each by len(x) and divide by the "
+                                 "number of tracts ({n}).", n=n),
+    }
 
 
 @checker("Exercise 4")
@@ -268,28 +272,29 @@ def exercise_4(train_loop: Callable[..., Sequence[float]]) -> Verdict:
     reference, reference_accuracy = _replay("none")
     if _same(values, reference["sample mean"]):
         return correct(tr("on a split the lesson never used ({n} tracts, batches of {batch} and one of {last}), the "
-                          "loss fell from {first:.3f} to {last2:.3f} in {epochs} epochs, exactly as the reference "
+                          "loss fell from {first:.3f} to {final:.3f} in {epochs} epochs, exactly as the reference "
                           "loop's, averaged over each epoch's tracts.",
-                          n=n, batch=LOOP_BATCH, last=last, first=values[0], last2=values[-1], epochs=LOOP_EPOCHS))
-    for kind, message in _REPORTING.items():
+                          n=n, batch=LOOP_BATCH, last=last, first=values[0], final=values[-1], epochs=LOOP_EPOCHS))
+    for kind, message in _reporting(last=last, n=n, batch=LOOP_BATCH).items():
         if _same(values, reference[kind]):
-            return wrong(message.format(last=last, n=n, batch=LOOP_BATCH))
+            return wrong(message)
     for mistake, message in (
-        ("softmax", "the loss stays above the floor log(1 + 2/e) = {floor:.3f}: your loop applies a softmax "
-                    "before CrossEntropyLoss, which applies it again. Pass the model's logits to the loss."),
-        ("no zero_grad", "the losses match a loop that never calls optimizer.zero_grad(): each step adds its "
-                         "gradients to all the earlier ones. Call optimizer.zero_grad() before loss.backward()."),
+        ("softmax", tr("the loss stays above the floor log(1 + 2/e) = {floor:.3f}: your loop applies a softmax "
+                       "before CrossEntropyLoss, which applies it again. Pass the model's logits to the loss.",
+                       floor=floor_for(3))),
+        ("no zero_grad", tr("the losses match a loop that never calls optimizer.zero_grad(): each step adds its "
+                            "gradients to all the earlier ones. Call optimizer.zero_grad() before loss.backward().")),
     ):
         replayed, _ = _replay(mistake)
         if any(_same(values, replayed[kind]) for kind in replayed):
-            return wrong(message.format(floor=floor_for(3)))
+            return wrong(message)
     if all(torch.equal(p, _loop_start()[k]) for k, p in model.state_dict().items()):
         return wrong(tr("the model's weights did not change: call loss.backward() and then optimizer.step() for "
                         "every batch."))
     accuracy = multiclass_accuracy(predict(model, x_val), y_val)
     if values[-1] > LOOP_LEVEL or accuracy < reference_accuracy - LOOP_TOLERANCE:
-        stuck = (f" It never fell below {floor_for(3):.3f}, the floor of a softmax applied twice: if your loop "
-                 "applies a softmax before the loss, remove it." if min(values) >= floor_for(3) else "")
+        stuck = (tr(" It never fell below {floor:.3f}, the floor of a softmax applied twice: if your loop applies a "
+                    "softmax before the loss, remove it.", floor=floor_for(3)) if min(values) >= floor_for(3) else "")
         return wrong(tr("after {epochs} epochs your loop reports a training loss of {last:.3f} and the model "
                         "reaches validation accuracy {accuracy:.3f}; the reference loop reaches "
                         "{reference_last:.3f} and {reference_accuracy:.3f}.{stuck} Compare your loop with the steps "

@@ -262,26 +262,28 @@ def _loop_error(error: StudentError, watch: _Watch, loss_fn: _WatchedLoss) -> st
     """A targeted message for an exception raised inside the student's training loop."""
     text = str(error)
     if watch.shapes and len(watch.shapes[-1]) == 1:
-        return (f"the model got one long row {watch.shapes[-1]}: the batch dimension was flattened away. "
-                f"Keep it, one row per image ({error.where}).")
+        return tr("the model got one long row {shape}: the batch dimension was flattened away. Keep it, one row per "
+                  "image ({where}).", shape=watch.shapes[-1], where=error.where)
     if watch.shapes and len(watch.shapes[-1]) == 4:
-        return f"the model got the batch unflattened, {watch.shapes[-1]}: flatten it to (B, 784) first ({error.where})."
+        return tr("the model got the batch unflattened, {shape}: flatten it to (B, 784) first ({where}).",
+                  shape=watch.shapes[-1], where=error.where)
     if watch.shapes and watch.shapes[-1][-1] != 784:
-        return (f"the model got rows of {watch.shapes[-1][-1]} numbers, shape {watch.shapes[-1]}: each row must "
-                f"hold one image's 784 pixels. The last batch holds 24 images: write the batch size as x.size(0), "
-                f"not a number ({error.where}).")
+        return tr("the model got rows of {width} numbers, shape {shape}: each row must hold one image's 784 pixels. "
+                  "The last batch holds 24 images: write the batch size as x.size(0), not a number ({where}).",
+                  width=watch.shapes[-1][-1], shape=watch.shapes[-1], where=error.where)
     if "is invalid for input of size" in text:
-        return (f"a batch could not be flattened: {text}. The last batch holds 24 images; write the batch size "
-                f"as x.size(0), not a number ({error.where}).")
+        return tr("a batch could not be flattened: {text}. The last batch holds 24 images; write the batch size as "
+                  "x.size(0), not a number ({where}).", text=text, where=error.where)
     if loss_fn.targets:
         dtype, shape = loss_fn.targets[-1]
         if dtype != torch.int64 or len(shape) != 1:
-            return (f"CrossEntropyLoss got targets {str(dtype).replace('torch.', '')} {shape}: pass the labels as "
-                    f"they come, int64 (B,) digits, without .float() or reshaping ({error.where}).")
+            return tr("CrossEntropyLoss got targets {dtype} {shape}: pass the labels as they come, int64 (B,) "
+                      "digits, without .float() or reshaping ({where}).",
+                      dtype=str(dtype).replace("torch.", ""), shape=shape, where=error.where)
     if "same device" in text or "device" in text.lower() and "expected" in text.lower():
-        return (f"a tensor was on another device: move each batch to the model's device, "
-                f"next(model.parameters()).device ({error.where}).")
-    return f"your loop raised {text} ({error.where})."
+        return tr("a tensor was on another device: move each batch to the model's device, "
+                  "next(model.parameters()).device ({where}).", where=error.where)
+    return tr("your loop raised {text} ({where}).", text=text, where=error.where)
 
 
 class _Recorder(nn.Module):
