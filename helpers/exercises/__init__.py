@@ -194,7 +194,8 @@ def _students_line(exc: BaseException) -> str | None:
     if not frames:
         return None
     last = frames[-1]
-    return f"in {last.name}, line {last.lineno}: {(last.line or '').strip()}"
+    code = (last.line or "").strip()
+    return tr("in {function}, line {line}: {code}", function=last.name, line=last.lineno, code=code)
 
 
 @contextmanager
