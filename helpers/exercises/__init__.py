@@ -97,17 +97,21 @@ def _columns(text: str) -> int:
 
 def _wrap(text: str, width: int = _WIDTH, indent: str = "    ") -> str:
     """``text`` broken at spaces into lines of at most ``width`` columns (wide characters count two),
-    later lines indented; a word longer than a line stays whole."""
+    later lines indented; a word longer than a line stays whole (``textwrap.fill``, counting columns)."""
     lines: list[str] = []
     line = ""
-    for word in text.split():
-        candidate = f"{line} {word}" if line else (indent if lines else "") + word
-        if line and _columns(candidate) > width:
-            lines.append(line)
-            line = indent + word
+    for chunk in re.split(r"(\s+)", text.expandtabs()):
+        if not chunk or (chunk.isspace() and not line):
+            continue
+        chunk = " " * len(chunk) if chunk.isspace() else chunk
+        room = width - (_columns(indent) if lines else 0)
+        if line and _columns(line + chunk) > room:
+            lines.append(line.rstrip())
+            line = "" if chunk.isspace() else chunk
         else:
-            line = candidate
-    return "\n".join([*lines, line])
+            line += chunk
+    lines = [*lines, line.rstrip()] if line.strip() else lines
+    return "\n".join(lines[:1] + [indent + rest for rest in lines[1:]])
 
 
 @dataclass(frozen=True)
