@@ -15,8 +15,13 @@ Writing a checker::
     def exercise_3(train_loop: Callable) -> Verdict:
         model = student(train_loop, data)      # call the student's code through student()
         if ...:
-            return wrong("the loss did not fall: ...")
-        return correct(f"validation loss {loss:.3f}")
+            return wrong(tr("the loss did not fall: ..."))
+        return correct(tr("validation loss {loss:.3f}", loss=loss))
+
+Every message goes through ``helpers.i18n.tr`` with one literal English template, so that the
+Korean edition can look it up in ``helpers/locale/ko.json`` (tests/test_translations.py checks
+that each has its Korean). ``Feedback`` shows the status and the exercise's name in the active
+language too.
 
 The core, not the checkers, decides three things:
 
