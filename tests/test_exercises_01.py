@@ -3,11 +3,13 @@ and the wrong answers students really write each get their targeted message (one
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
 
-from helpers import FEATURES
+from helpers import FEATURES, i18n
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson01 as check
 from helpers.models import boston_regression_mlp
@@ -234,3 +236,26 @@ def test_exercise_5_fixed_run_passes(session_untouched):
 def test_exercise_5_wrong_answers_get_their_hint(bug, fixed, fragment, session_untouched):
     feedback = check.exercise_5(bug, fixed)
     assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+# The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
+
+
+@pytest.fixture
+def korean():
+    """Korean for the test, English again after it (even when it fails)."""
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+
+
+def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_untouched):
+    solved = check.exercise_1(standardize)
+    assert solved.status == CORRECT, solved
+    assert re.search(r"학습 데이터의 열은 평균 [+-]0\.000, 표준편차 1\.000", solved.message), solved
+    assert "학습 데이터의 평균과 표준편차로 스케일링하세요" in check.exercise_1(own_statistics).message
+    assert "correction=0" in check.exercise_1(sample_std).message
+    named = check.exercise_2("CRIM", fresh_model(12))
+    assert named.message == "features_no_b는 이름의 리스트여야 하는데, str입니다.", named
+    assert check.exercise_5("learning rate", untouched).message.startswith("'learning rate'이(가) 아닙니다: ")
+    assert repr(check.exercise_5(None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")

@@ -4,10 +4,13 @@ attempted, and answers the wrong answers students really write with their target
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
 
+from helpers import i18n
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson02 as check
 from helpers.models import boston_binary_mlp
@@ -146,3 +149,26 @@ def test_each_wrong_answer_gets_its_targeted_message(exercise, solution, scaffol
         feedback = exercise(*args)
         assert feedback.status == WRONG and fragment in feedback.message, f"{name}: {feedback}"
 
+
+
+# The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
+
+
+@pytest.fixture
+def korean():
+    """Korean for the test, English again after it (even when it fails)."""
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+
+
+def test_in_korean_the_checkers_of_notebook_02_answer_in_korean(korean, session_untouched):
+    flipped = check.exercise_1(LABELS_WRONG["flipped"][0])
+    assert flipped.message == "레이블이 뒤집혔습니다: 1.0은 학습 데이터의 중앙값보다 높다(ABOVE)는 뜻이어야 합니다."
+    overflow = check.exercise_3(LOGITS_WRONG["sigmoid first"][0]).message
+    assert overflow.startswith("로짓 z = ") and "float32에서 sigmoid(z)는 (z = 17 정도부터)" in overflow, overflow
+    letter_a = check.exercise_6("a", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()).message
+    assert letter_a.startswith("a이(가) 아닙니다: 최종 모델은 같은 학습률(LR)로"), letter_a
+    threshold = check.exercise_5(lambda p, y: 0.5)
+    assert threshold.status == WRONG, threshold
+    assert re.search(r"0\.5는 정확도를 기준으로 한 선택입니다\. 비용은 \d+이고", threshold.message), threshold

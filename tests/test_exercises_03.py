@@ -5,11 +5,13 @@ student's session."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
 from torch import nn
 
+from helpers import i18n
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson03 as check
 
@@ -165,3 +167,26 @@ def test_softmax_floor_and_ceiling_are_what_cross_entropy_measures():
     probabilities = torch.tensor([[1.0, 0.0, 0.0]])
     assert nn.functional.cross_entropy(probabilities, torch.tensor([0])).item() == pytest.approx(check.floor_for(3))
     assert nn.functional.cross_entropy(probabilities, torch.tensor([1])).item() == pytest.approx(math.log(2 + math.e))
+
+
+# The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
+
+
+@pytest.fixture
+def korean():
+    """Korean for the test, English again after it (even when it fails)."""
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+
+
+def test_in_korean_the_checkers_of_notebook_03_answer_in_korean(korean, session_untouched):
+    flat = check.exercise_3(lambda c: math.log(c)).message
+    assert flat.startswith("log(5)는 모든 확률이 1/5인 평평한 추측의 손실로"), flat
+    last = check.exercise_4(make_loop(report="last batch")).message
+    assert "마지막 배치에는 지역 324개 중 4개만 있습니다" in last, last
+    underflow = check.exercise_1(global_max_softmax).message
+    assert underflow.startswith("로짓 행 [-1000.0, -999.0, -998.0]에서 [nan, nan, nan]이(가) 나왔습니다: "), underflow
+    solved = check.exercise_3(lambda c: math.log(1 + (c - 1) / math.e))
+    assert solved.status == CORRECT, solved
+    assert re.search(r"MNIST의 클래스 10개에서는 1\.461로, .* 63%입니다", solved.message), solved

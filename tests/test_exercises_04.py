@@ -3,10 +3,13 @@ wrong answers students really write (one table per exercise) each get their targ
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
 
+from helpers import i18n
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson04 as check
 from helpers.models import MNIST_Classifier
@@ -212,3 +215,25 @@ def test_toy_digits_are_learnable_but_not_trivial():
     assert images.shape == (200, 1, 28, 28) and labels.dtype == torch.int64
     assert 0.0 <= images.min() and images.max() <= 1.0
     assert set(labels.tolist()) == set(range(10))
+
+
+# The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
+
+
+@pytest.fixture
+def korean():
+    """Korean for the test, English again after it (even when it fails)."""
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+
+
+def test_in_korean_the_checkers_of_notebook_04_answer_in_korean(korean, session_untouched):
+    flattened = check.exercise_1(FLATTEN_WRONG["flattens the batch too"][0]).message
+    assert flattened.startswith("크기 64인 배치가 긴 한 행 (") and "배치 차원까지 평탄화했습니다" in flattened, (
+        flattened)
+    away = check.exercise_3(write_loop(flatten="all")).message
+    assert away.startswith("모델이 긴 한 행 (") and "번째 줄: " in away, away
+    stats = check.exercise_2(STATS_WRONG["the variance"][0]).message
+    assert re.fullmatch(r"0\.\d{4}는 분산입니다\. 표준편차는 그 제곱근입니다\.", stats), stats
+    assert repr(check.exercise_6(None)).startswith("[ ] 연습 6 (실행 진단): 아직 풀지 않음.")

@@ -7,10 +7,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 import helpers.exercises as core
+from helpers import i18n
 from helpers.exercises import CHECKER_BUG, CORRECT, NOT_ATTEMPTED, WRONG, StudentError, checker, correct, student, wrong
 
 
@@ -137,3 +139,77 @@ def test_feedback_is_wrapped_for_the_notebook_page_but_a_traceback_is_not():
 def test_the_checker_keeps_the_check_functions_name_and_docstring():
     assert check_double.__name__ == "check_double"
     assert check_double.__doc__ == "Checks a function that doubles a number."
+
+
+# The Korean edition: the same checks, every line a student reads in Korean (issue 17).
+
+
+@pytest.fixture
+def korean():
+    """Korean for the test, English again after it (even when it fails)."""
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+
+
+def test_in_korean_the_statuses_and_the_exercise_name_are_korean_but_the_constants_stay(korean, session_untouched):
+    right, wrong_answer, untouched = check_double(lambda x: 2 * x), check_double(lambda x: x + 2), check_double(None)
+    assert (right.status, wrong_answer.status, untouched.status) == (CORRECT, WRONG, NOT_ATTEMPTED)
+    assert repr(right) == "[ok] 연습 1: 정답. double(21) == 42."
+    assert repr(wrong_answer) == "[x] 연습 1: 아직 맞지 않음. double(21) gave 23; multiply by 2."
+    assert repr(untouched) == (
+        "[ ] 연습 1: 아직 풀지 않음. # YOUR CODE HERE 표시가 있는 줄을 채운 뒤 이 셀을 실행하세요.")
+    named = core.Feedback("Exercise 6 (diagnose this run)", WRONG, "…")
+    assert repr(named).startswith("[x] 연습 6 (실행 진단): 아직 맞지 않음.")
+    assert repr(core.Feedback("Warm-up", CORRECT, "ok")) == "[ok] Warm-up: 정답. ok", "other names are shown as given"
+
+
+def test_in_korean_the_students_error_names_its_type_and_line(korean, session_untouched):
+    feedback = check_double(students_division)
+    assert feedback.status == WRONG
+    assert feedback.message.startswith("여러분의 코드에서 TypeError 예외가 발생했습니다: unsupported operand"), feedback
+    assert "(students_division, " in feedback.message and '번째 줄: half = x / "2"' in feedback.message
+    assert core._raised(KeyError(), "") == "여러분의 코드에서 KeyError 예외가 발생했습니다."
+    assert core._raised(KeyError(), "f, 3번째 줄: d[k]") == (
+        "여러분의 코드에서 KeyError 예외가 발생했습니다(f, 3번째 줄: d[k]).")
+    assert core._raised(ValueError("bad"), "") == "여러분의 코드에서 ValueError 예외가 발생했습니다: bad."
+
+
+def test_in_korean_a_checker_bug_asks_for_a_report_and_keeps_pythons_traceback(korean):
+    namespace: dict = {}
+    exec(compile("def check(fn):\n    return 1 / 0\n", str(Path(core.__file__).with_name("lesson99.py")), "exec"),
+         namespace)
+    feedback = checker("Exercise 9")(namespace["check"])(lambda x: x)
+    assert feedback.status == CHECKER_BUG
+    assert repr(feedback).startswith("[!] 연습 9: 채점기 오류. 여러분의 코드가 아니라 강의 채점기의 버그입니다.")
+    assert "Traceback (most recent call last):" in feedback.message and "ZeroDivisionError" in feedback.message
+    returned = checker("Exercise 8")(lambda fn: "not a verdict")(1)
+    assert returned.status == CHECKER_BUG and "<lambda>이(가) 'not a verdict'을(를) 반환했습니다" in returned.message
+
+
+def test_korean_feedback_is_wrapped_by_display_width_hangul_taking_two_columns(korean):
+    message = "각 배치의 손실에 행 수를 곱해 더하고 전체 행 수로 나누세요. " * 12
+    text = repr(core.Feedback("Exercise 4", WRONG, message))
+    lines = text.splitlines()
+    assert len(lines) > 1 and all(core._columns(line) <= 100 for line in lines), text
+    assert max(core._columns(line) for line in lines) > 90, "lines are filled, not broken early"
+    assert all(line.startswith("    ") for line in lines[1:])
+    whole = f"[x] 연습 4: 아직 맞지 않음. {message}"
+    assert " ".join(text.split()) == " ".join(whole.split()), "no word is lost or cut"
+    assert max(len(line) for line in lines) < 70, "by characters the lines are short: counting them would overflow"
+    assert core._columns("x.view(B, -1) 배치") == 18
+
+
+def test_the_language_is_english_again_after_a_korean_test():
+    assert i18n.language() == "en"
+    assert repr(check_double(None)).startswith("[ ] Exercise 1: not attempted yet.")
+
+
+def test_english_feedback_wraps_exactly_as_textwrap_did():
+    import textwrap
+
+    texts = ["[x] Exercise 1: not yet right. " + "word " * 40 + "x" * 130 + " tail  two  spaces\tand a tab " * 5,
+             "[ok] Exercise 2: correct. short.", "[ ] a " + "(B, 784) " * 30]
+    for text in texts:
+        assert core._wrap(text) == textwrap.fill(text, width=100, subsequent_indent="    ", break_long_words=False,
+                                                 break_on_hyphens=False)

@@ -15,8 +15,13 @@ Writing a checker::
     def exercise_3(train_loop: Callable) -> Verdict:
         model = student(train_loop, data)      # call the student's code through student()
         if ...:
-            return wrong("the loss did not fall: ...")
-        return correct(f"validation loss {loss:.3f}")
+            return wrong(tr("the loss did not fall: ..."))
+        return correct(tr("validation loss {loss:.3f}", loss=loss))
+
+Every message goes through ``helpers.i18n.tr`` with one literal English template, so that the
+Korean edition can look it up in ``helpers/locale/ko.json`` (tests/test_translations.py checks
+that each has its Korean). ``Feedback`` shows the status and the exercise's name in the active
+language too.
 
 The core, not the checkers, decides three things:
 
@@ -34,9 +39,10 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import sysconfig
-import textwrap
 import traceback
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,16 +54,69 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.i18n import tr
+
+#: The four statuses, as code compares them (English); ``Feedback`` shows them in the active language.
 NOT_ATTEMPTED = "not attempted yet"
 WRONG = "not yet right"
 CORRECT = "correct"
 CHECKER_BUG = "checker error"
 _MARKS = {NOT_ATTEMPTED: "[ ]", WRONG: "[x]", CORRECT: "[ok]", CHECKER_BUG: "[!]"}
-_FILL_IN = "Fill in the lines marked # YOUR CODE HERE, then run this cell."
-_REPORT = (
-    "This is a bug in the course's checker, not in your code. Please report it to your instructor or on the "
-    "course's issue tracker, with the text below. Your work is unaffected; you can go on."
-)
+_WIDTH = 100  # columns of the notebook's output area before JupyterLab breaks a line mid-word
+_EXERCISE = re.compile(r"Exercise (\d+)( \(diagnose this run\))?")
+
+
+def _fill_in() -> str:
+    return tr("Fill in the lines marked # YOUR CODE HERE, then run this cell.")
+
+
+def _report() -> str:
+    return tr("This is a bug in the course's checker, not in your code. Please report it to your instructor or on "
+              "the course's issue tracker, with the text below. Your work is unaffected; you can go on.")
+
+
+def _status_text(status: str) -> str:
+    """``status`` (one of the four constants) in the active language."""
+    return {
+        NOT_ATTEMPTED: tr("not attempted yet"),
+        WRONG: tr("not yet right"),
+        CORRECT: tr("correct"),
+        CHECKER_BUG: tr("checker error"),
+    }[status]
+
+
+def _exercise_text(exercise: str) -> str:
+    """A checker's name ("Exercise 3", "Exercise 6 (diagnose this run)") in the active language."""
+    match = _EXERCISE.fullmatch(exercise)
+    if match is None:
+        return exercise
+    if match.group(2):
+        return tr("Exercise {number} (diagnose this run)", number=match.group(1))
+    return tr("Exercise {number}", number=match.group(1))
+
+
+def _columns(text: str) -> int:
+    """How many monospace columns ``text`` takes: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _wrap(text: str, width: int = _WIDTH, indent: str = "    ") -> str:
+    """``text`` broken at spaces into lines of at most ``width`` columns (wide characters count two),
+    later lines indented; a word longer than a line stays whole (``textwrap.fill``, counting columns)."""
+    lines: list[str] = []
+    line = ""
+    for chunk in re.split(r"(\s+)", text.expandtabs()):
+        if not chunk or (chunk.isspace() and not line):
+            continue
+        chunk = " " * len(chunk) if chunk.isspace() else chunk
+        room = width - (_columns(indent) if lines else 0)
+        if line and _columns(line + chunk) > room:
+            lines.append(line.rstrip())
+            line = "" if chunk.isspace() else chunk
+        else:
+            line += chunk
+    lines = [*lines, line.rstrip()] if line.strip() else lines
+    return "\n".join(lines[:1] + [indent + rest for rest in lines[1:]])
 
 
 @dataclass(frozen=True)
@@ -91,12 +150,11 @@ class Feedback:
         return self.status == CORRECT
 
     def __repr__(self) -> str:
-        """One paragraph wrapped at 100 columns (JupyterLab would break long lines mid-word); a
-        checker bug's traceback follows unwrapped."""
+        """One paragraph wrapped at 100 columns (JupyterLab would break long lines mid-word; a Hangul
+        character takes two), in the active language; a checker bug's traceback follows unwrapped."""
         first, _, rest = self.message.partition("\n")
-        head = f"{_MARKS[self.status]} {self.exercise}: {self.status}. {first}"
-        text = textwrap.fill(head, width=100, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
-        return text + (f"\n{rest}" if rest else "")
+        head = f"{_MARKS[self.status]} {_exercise_text(self.exercise)}: {_status_text(self.status)}. {first}"
+        return _wrap(head) + (f"\n{rest}" if rest else "")
 
 
 class NotAttempted(Exception):
@@ -145,7 +203,8 @@ def _students_line(exc: BaseException) -> str | None:
     if not frames:
         return None
     last = frames[-1]
-    return f"in {last.name}, line {last.lineno}: {(last.line or '').strip()}"
+    code = (last.line or "").strip()
+    return tr("in {function}, line {line}: {code}", function=last.name, line=last.lineno, code=code)
 
 
 @contextmanager
@@ -184,24 +243,25 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
         def run(*args: Any, **kwargs: Any) -> Feedback:
             values = (*args, *kwargs.values())
             if any(value is None for value in values):
-                return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
+                return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
             try:
                 with _session_kept(values):
                     verdict = check(*args, **kwargs)
             except NotAttempted:
-                return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
+                return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
             except StudentError as exc:
                 return Feedback(exercise, WRONG, _raised(exc.error, exc.where))
             except Exception as exc:
                 where = _students_line(exc)
                 if where is None:
                     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
-                    return Feedback(exercise, CHECKER_BUG, f"{_REPORT}\n{text}")
+                    return Feedback(exercise, CHECKER_BUG, f"{_report()}\n{text}")
                 if isinstance(exc, NotImplementedError):
-                    return Feedback(exercise, NOT_ATTEMPTED, _FILL_IN)
+                    return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
                 return Feedback(exercise, WRONG, _raised(exc, where))
             if not isinstance(verdict, Verdict):
-                return Feedback(exercise, CHECKER_BUG, f"{_REPORT}\n{check.__name__} returned {verdict!r}")
+                returned = tr("{check} returned {verdict!r}", check=check.__name__, verdict=verdict)
+                return Feedback(exercise, CHECKER_BUG, f"{_report()}\n{returned}")
             return Feedback(exercise, verdict.status, verdict.message)
 
         return run
@@ -210,9 +270,16 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
 
 
 def _raised(error: BaseException, where: str) -> str:
+    """``your code raised ValueError: its first line (in f, line 3: ...).`` in the active language."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    text = f"your code raised {type(error).__name__}" + (f": {first}" if first else "")
-    return f"{text} ({where})." if where else f"{text}."
+    name = type(error).__name__
+    if first and where:
+        return tr("your code raised {error}: {first} ({where}).", error=name, first=first, where=where)
+    if first:
+        return tr("your code raised {error}: {first}.", error=name, first=first)
+    if where:
+        return tr("your code raised {error} ({where}).", error=name, where=where)
+    return tr("your code raised {error}.", error=name)
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 from helpers.boston import FEATURES, boston_splits
 from helpers.data import TabularDataset
 from helpers.exercises import Verdict, checker, correct, student, wrong
+from helpers.i18n import tr
 from helpers.metrics import rmse
 from helpers.models import boston_regression_mlp
 from helpers.training import predict, train_one_epoch
@@ -38,33 +39,35 @@ def exercise_1(standardize: Callable) -> Verdict:
     other = torch.randn(20, 4, generator=gen) * 3.0 + 40.0  # new rows whose own statistics differ
     result = student(standardize, train.clone(), other.clone())
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        return wrong("return two tensors: (train_scaled, other_scaled).")
+        return wrong(tr("return two tensors: (train_scaled, other_scaled)."))
     got_train, got_other = (torch.as_tensor(t).float() for t in result)
     mean, std = train.mean(dim=0), train.std(dim=0, correction=0)
     if _close(got_train, (train - mean) / std) and _close(got_other, (other - mean) / std):
-        return correct(f"training columns now have mean {got_train.mean():+.3f} and std "
-                       f"{got_train.std(dim=0, correction=0).mean():.3f}; the other rows' mean is "
-                       f"{got_other.mean():+.1f}, far from 0, as it should be: they were scaled with the training "
-                       "numbers.")
+        return correct(tr("training columns now have mean {train_mean:+.3f} and std {train_std:.3f}; the other "
+                          "rows' mean is {other_mean:+.1f}, far from 0, as it should be: they were scaled with the "
+                          "training numbers.",
+                          train_mean=got_train.mean(), train_std=got_train.std(dim=0, correction=0).mean(),
+                          other_mean=got_other.mean()))
     if _close(got_train, (train - mean) / train.std(dim=0)):
-        return wrong("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), "
-                     "which divides by N, as Standardizer does.")
+        return wrong(tr("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), which "
+                        "divides by N, as Standardizer does."))
     both = torch.cat([train, other])
     if _close(got_other, (other - both.mean(dim=0)) / both.std(dim=0, correction=0), 1e-3):
-        return wrong("you used the statistics of all rows: the other rows leak into the scaling. "
-                     "Compute mean and std from the training rows only.")
+        return wrong(tr("you used the statistics of all rows: the other rows leak into the scaling. Compute mean "
+                        "and std from the training rows only."))
     if _close(got_other, (other - other.mean(dim=0)) / other.std(dim=0, correction=0), 1e-3):
-        return wrong("the other rows were scaled with their own mean and std. Apply the TRAINING "
-                     "mean and std to both: the model must see new rows exactly as training prepared them.")
+        return wrong(tr("the other rows were scaled with their own mean and std. Apply the TRAINING mean and std to "
+                        "both: the model must see new rows exactly as training prepared them."))
     if _close(got_train, (train - train.mean()) / train.std(correction=0), 1e-3):
-        return wrong("one mean and one std for the whole table: compute them per column, "
-                     "with x.mean(dim=0) and x.std(dim=0, correction=0).")
+        return wrong(tr("one mean and one std for the whole table: compute them per column, with x.mean(dim=0) and "
+                        "x.std(dim=0, correction=0)."))
     if _close(got_train, (train - train.mean(dim=1, keepdim=True)) / train.std(dim=1, correction=0, keepdim=True),
               1e-3):
-        return wrong("you computed a mean and std per ROW (dim=1): the statistics belong to each column, "
-                     "so reduce over the rows with dim=0.")
-    return wrong("expected (x - mean) / std with the mean and std of each training column "
-                 f"(shapes: got {tuple(got_train.shape)} and {tuple(got_other.shape)}).")
+        return wrong(tr("you computed a mean and std per ROW (dim=1): the statistics belong to each column, so "
+                        "reduce over the rows with dim=0."))
+    return wrong(tr("expected (x - mean) / std with the mean and std of each training column (shapes: got "
+                    "{got_train_shape} and {got_other_shape}).",
+                    got_train_shape=tuple(got_train.shape), got_other_shape=tuple(got_other.shape)))
 
 
 # Exercise 2: drop the column B
@@ -84,28 +87,34 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
     """The 12 feature names without ``B`` and the source's model with 12 inputs; trains both variants briefly."""
     expected = [name for name in FEATURES if name != "B"]
     if isinstance(features_no_b, str) or not isinstance(features_no_b, (list, tuple)):
-        return wrong(f"features_no_b should be a list of names, got {type(features_no_b).__name__}.")
+        return wrong(tr("features_no_b should be a list of names, got {type_name}.",
+                        type_name=type(features_no_b).__name__))
     if "B" in features_no_b:
-        return wrong("the list still holds 'B'. Build a new list that keeps every name of FEATURES except 'B'.")
+        return wrong(tr("the list still holds 'B'. Build a new list that keeps every name of FEATURES except 'B'."))
     if list(features_no_b) != expected:
-        return wrong(f"expected the other 12 columns in FEATURES' order, got {list(features_no_b)}.")
+        return wrong(tr("expected the other 12 columns in FEATURES' order, got {features}.",
+                        features=list(features_no_b)))
     if not isinstance(model_no_b, nn.Module):
-        return wrong(f"model_no_b should be a network (nn.Sequential), got {type(model_no_b).__name__}.")
+        return wrong(tr("model_no_b should be a network (nn.Sequential), got {type_name}.",
+                        type_name=type(model_no_b).__name__))
     linears = [m for m in model_no_b.modules() if isinstance(m, nn.Linear)]
     if not linears or linears[0].in_features != 12:
-        got = linears[0].in_features if linears else "no nn.Linear"
-        return wrong(f"the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).")
+        if not linears:
+            return wrong(tr("the first layer takes no nn.Linear inputs; with B gone there are 12: nn.Linear(12, 30)."))
+        return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).",
+                        got=linears[0].in_features))
     relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
     if [m.out_features for m in linears] != [30, 15, 8, 1] or relus != 3:
-        return wrong("keep the source's layers after the first: 30, 15, 8 and 1 outputs, "
-                     "with nn.ReLU() between them.")
+        return wrong(tr("keep the source's layers after the first: 30, 15, 8 and 1 outputs, with nn.ReLU() between "
+                        "them."))
     torch.manual_seed(0)  # the core forked the random state: the student's session is unaffected
     with_b = _short_training(boston_regression_mlp(13), FEATURES)
     torch.manual_seed(0)
     model_no_b.load_state_dict(boston_regression_mlp(12).state_dict())  # same start; the core restores the weights
     without_b = _short_training(model_no_b, expected)
-    return correct(f"after 200 full-batch steps on one split, validation RMSE {without_b:.2f} k USD "
-                   f"without B and {with_b:.2f} k USD with it. A gap of a few tenths is within run-to-run noise.")
+    return correct(tr("after 200 full-batch steps on one split, validation RMSE {without_b:.2f} k USD without B and "
+                      "{with_b:.2f} k USD with it. A gap of a few tenths is within run-to-run noise.",
+                      without_b=without_b, with_b=with_b))
 
 
 # Exercise 3: write the training loop
@@ -190,57 +199,61 @@ def exercise_3(train_loop: Callable) -> Verdict:
         result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS, splits.X_val, splits.y_val)
 
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        return wrong("return two lists: (train_losses, val_losses), one number per epoch.")
+        return wrong(tr("return two lists: (train_losses, val_losses), one number per epoch."))
     try:
         train_losses, val_losses = ([float(v) for v in part] for part in result)
     except (TypeError, ValueError):
-        return wrong("the two lists should hold plain numbers: append loss.item(), not the loss tensor.")
+        return wrong(tr("the two lists should hold plain numbers: append loss.item(), not the loss tensor."))
     if len(train_losses) != LOOP_EPOCHS or len(val_losses) != LOOP_EPOCHS:
-        return wrong(f"with epochs={LOOP_EPOCHS} the lists should hold {LOOP_EPOCHS} numbers each, got "
-                     f"{len(train_losses)} and {len(val_losses)}: append once per epoch, after the batches.")
+        return wrong(tr("with epochs={epochs} the lists should hold {epochs} numbers each, got {n_train_losses} and "
+                        "{n_val_losses}: append once per epoch, after the batches.",
+                        epochs=LOOP_EPOCHS, n_train_losses=len(train_losses), n_val_losses=len(val_losses)))
     flat = [(pred, target) for _, _, pred, target in watch.losses if pred != target]
     if flat:
         pred, target = flat[0]
-        return wrong(f"the loss compared predictions of shape {pred} with targets of shape {target}: the two "
-                     "broadcast into a table that compares every prediction with every price. Pass the targets "
-                     "as the loader gives them, (B, 1).")
+        return wrong(tr("the loss compared predictions of shape {pred} with targets of shape {target}: the two "
+                        "broadcast into a table that compares every prediction with every price. Pass the targets "
+                        "as the loader gives them, (B, 1).", pred=pred, target=target))
     if not watch.losses:
-        return wrong("the loss_fn passed to train_loop was never called: compute each loss with "
-                     "loss_fn(prediction, label).")
+        return wrong(tr("the loss_fn passed to train_loop was never called: compute each loss with "
+                        "loss_fn(prediction, label)."))
     batches = [(n, training, grad) for n, training, grad in watch.forwards if n != n_val]
     if watch.steps == 0:
-        return wrong("optimizer.step() was never called, so the weights never changed: step once per batch, "
-                     "after loss.backward().")
+        return wrong(tr("optimizer.step() was never called, so the weights never changed: step once per batch, "
+                        "after loss.backward()."))
     if watch.steps != LOOP_EPOCHS * per_epoch:
-        return wrong(f"{watch.steps} optimizer steps for {LOOP_EPOCHS} epochs of {per_epoch} batches: take "
-                     "one step per batch, inside the loop over the loader.")
+        return wrong(tr("{steps} optimizer steps for {epochs} epochs of {per_epoch} batches: take one step per "
+                        "batch, inside the loop over the loader.",
+                        steps=watch.steps, epochs=LOOP_EPOCHS, per_epoch=per_epoch))
     if watch.zero_grads == 0:
-        return wrong("optimizer.zero_grad() is never called, so backward() adds every batch's gradients to all "
-                     "the earlier ones and each step follows their running sum. Clear them once per batch, "
-                     "before loss.backward().")
+        return wrong(tr("optimizer.zero_grad() is never called, so backward() adds every batch's gradients to all "
+                        "the earlier ones and each step follows their running sum. Clear them once per batch, "
+                        "before loss.backward()."))
     if watch.zero_grads < watch.steps:
-        return wrong(f"zero_grad ran {watch.zero_grads} times for {watch.steps} steps: clear the gradients in "
-                     "every batch, not once per epoch.")
+        return wrong(tr("zero_grad ran {zero_grads} times for {steps} steps: clear the gradients in every batch, "
+                        "not once per epoch.", zero_grads=watch.zero_grads, steps=watch.steps))
     if any(not training for _, training, grad in batches if grad):
         epoch = next(i for i, (_, training, grad) in enumerate(batches) if grad and not training) // per_epoch + 1
-        return wrong(f"from epoch {epoch} on, the training batches ran in evaluation mode: model.eval() for "
-                     "the validation loss stays on until you switch back. Call model.train() at the start of "
-                     "every epoch, before the batches.")
+        return wrong(tr("from epoch {epoch} on, the training batches ran in evaluation mode: model.eval() for the "
+                        "validation loss stays on until you switch back. Call model.train() at the start of every "
+                        "epoch, before the batches.", epoch=epoch))
     val_calls = [(training, grad) for n, training, grad in watch.forwards if n == n_val]
     if len(val_calls) < LOOP_EPOCHS:
-        return wrong(f"the model saw the {n_val} validation rows {len(val_calls)} times in {LOOP_EPOCHS} "
-                     "epochs: measure the validation loss once after every epoch.")
+        return wrong(tr("the model saw the {n_val} validation rows {n_val_calls} times in {epochs} epochs: measure "
+                        "the validation loss once after every epoch.",
+                        n_val=n_val, n_val_calls=len(val_calls), epochs=LOOP_EPOCHS))
     if any(training for training, _ in val_calls):
-        return wrong("the validation loss was measured in training mode: call model.eval() before measuring "
-                     "(and model.train() before the next epoch's batches).")
+        return wrong(tr("the validation loss was measured in training mode: call model.eval() before measuring (and "
+                        "model.train() before the next epoch's batches)."))
     if any(grad for _, grad in val_calls):
-        return wrong("the validation loss was measured with gradients on: wrap it in `with torch.no_grad():`, "
-                     "since measuring needs no gradients.")
+        return wrong(tr("the validation loss was measured with gradients on: wrap it in `with torch.no_grad():`, "
+                        "since measuring needs no gradients."))
 
     train_calls = [(n, value) for n, value, _, _ in watch.losses if n != n_val]
     if len(train_calls) != LOOP_EPOCHS * per_epoch:
-        return wrong(f"expected one loss per batch ({LOOP_EPOCHS} epochs x {per_epoch} batches), but loss_fn "
-                     f"was called {len(train_calls)} times on training batches.")
+        return wrong(tr("expected one loss per batch ({epochs} epochs x {per_epoch} batches), but loss_fn was "
+                        "called {n_train_calls} times on training batches.",
+                        epochs=LOOP_EPOCHS, per_epoch=per_epoch, n_train_calls=len(train_calls)))
     for epoch in range(LOOP_EPOCHS):
         numbers = _epoch_numbers(train_calls[epoch * per_epoch:(epoch + 1) * per_epoch])
         got = train_losses[epoch]
@@ -248,36 +261,39 @@ def exercise_3(train_loop: Callable) -> Verdict:
             continue
         last_rows = train_calls[(epoch + 1) * per_epoch - 1][0]
         if _near(got, numbers["last"]):
-            return wrong(f"epoch {epoch + 1}'s training loss, {got:.2f}, is the loss of its last batch alone "
-                         f"({last_rows} rows); the epoch's loss is the mean over all its rows, "
-                         f"{numbers['mean']:.2f}. Add up loss.item() * len(data) over the batches, then divide "
-                         "by the number of rows.")
+            return wrong(tr("epoch {epoch}'s training loss, {got:.2f}, is the loss of its last batch alone "
+                            "({last_rows} rows); the epoch's loss is the mean over all its rows, {mean:.2f}. Add up "
+                            "loss.item() * len(data) over the batches, then divide by the number of rows.",
+                            epoch=epoch + 1, got=got, last_rows=last_rows, mean=numbers['mean']))
         if _near(got, numbers["batch mean"]):
-            return wrong(f"epoch {epoch + 1}'s training loss, {got:.2f}, is the mean over batches: the last "
-                         f"batch holds only {last_rows} rows but counts as much as a full one. Weigh each "
-                         f"batch's loss by its rows (loss.item() * len(data)) and divide by the number of rows: "
-                         f"{numbers['mean']:.2f}.")
+            return wrong(tr("epoch {epoch}'s training loss, {got:.2f}, is the mean over batches: the last batch "
+                            "holds only {last_rows} rows but counts as much as a full one. Weigh each batch's loss "
+                            "by its rows (loss.item() * len(data)) and divide by the number of rows: {mean:.2f}.",
+                            epoch=epoch + 1, got=got, last_rows=last_rows, mean=numbers['mean']))
         if _near(got, numbers["sum"]):
-            return wrong(f"epoch {epoch + 1}'s training loss, {got:.2f}, is the sum of the batch losses: "
-                         f"divide by the number of rows (after weighing each batch by its rows), "
-                         f"{numbers['mean']:.2f}.")
-        return wrong(f"epoch {epoch + 1}'s training loss should be the mean of its batch losses over its rows, "
-                     f"{numbers['mean']:.2f}; your list says {got:.2f}.")
+            return wrong(tr("epoch {epoch}'s training loss, {got:.2f}, is the sum of the batch losses: divide by "
+                            "the number of rows (after weighing each batch by its rows), {mean:.2f}.",
+                            epoch=epoch + 1, got=got, mean=numbers['mean']))
+        return wrong(tr("epoch {epoch}'s training loss should be the mean of its batch losses over its rows, "
+                        "{mean:.2f}; your list says {got:.2f}.", epoch=epoch + 1, mean=numbers['mean'], got=got))
 
     val_mse = rmse(predict(model, splits.X_val), splits.y_val) ** 2
     if not _near(val_losses[-1], val_mse):
-        return wrong(f"the last validation loss you returned, {val_losses[-1]:.2f}, is not the trained model's "
-                     f"MSE on X_val, y_val ({val_mse:.2f}): measure it with loss_fn(model(X_val), y_val).")
+        return wrong(tr("the last validation loss you returned, {last_val:.2f}, is not the trained model's MSE on "
+                        "X_val, y_val ({val_mse:.2f}): measure it with loss_fn(model(X_val), y_val).",
+                        last_val=val_losses[-1], val_mse=val_mse))
     if not train_losses[-1] < train_losses[0] / 4:
-        return wrong(f"the training loss went from {train_losses[0]:.1f} to only {train_losses[-1]:.1f}: "
-                     "a working loop lowers it far more in this many epochs.")
+        return wrong(tr("the training loss went from {first:.1f} to only {last:.1f}: a working loop lowers it far "
+                        "more in this many epochs.", first=train_losses[0], last=train_losses[-1]))
     if val_mse ** 0.5 > LOOP_LEVEL:
-        return wrong(f"after {LOOP_EPOCHS} epochs the validation RMSE is {val_mse ** 0.5:.2f} k USD, above the "
-                     f"{LOOP_LEVEL:.0f} k USD a correct loop reaches.")
-    return correct(f"on a split you had not seen, {LOOP_EPOCHS} epochs of {per_epoch} batches: training loss "
-                   f"{train_losses[0]:.1f} -> {train_losses[-1]:.1f}, validation RMSE {val_mse ** 0.5:.2f} k USD "
-                   f"(below {LOOP_LEVEL:.0f}). Every batch ran in training mode with fresh gradients; every "
-                   "validation pass in evaluation mode without them.")
+        return wrong(tr("after {epochs} epochs the validation RMSE is {val_rmse:.2f} k USD, above the {level:.0f} k "
+                        "USD a correct loop reaches.", epochs=LOOP_EPOCHS, val_rmse=val_mse ** 0.5, level=LOOP_LEVEL))
+    return correct(tr("on a split you had not seen, {epochs} epochs of {per_epoch} batches: training loss "
+                      "{first:.1f} -> {last:.1f}, validation RMSE {val_rmse:.2f} k USD (below {level:.0f}). Every "
+                      "batch ran in training mode with fresh gradients; every validation pass in evaluation mode "
+                      "without them.",
+                      epochs=LOOP_EPOCHS, per_epoch=per_epoch, first=train_losses[0], last=train_losses[-1],
+                      val_rmse=val_mse ** 0.5, level=LOOP_LEVEL))
 
 
 # Exercise 4: read the best epoch off a history
@@ -291,21 +307,21 @@ def exercise_4(best_epoch_and_rmse: Callable) -> Verdict:
     history = pd.DataFrame({"epoch": range(1, 9), "train_loss": train_loss, "val_loss": val_loss})
     result = student(best_epoch_and_rmse, history.copy())
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        return wrong("return two numbers: (epoch, validation RMSE).")
+        return wrong(tr("return two numbers: (epoch, validation RMSE)."))
     epoch, value = int(result[0]), float(result[1])
     if epoch == 3:
-        return wrong("that is the row index (counted from 0); read the 'epoch' column of that row.")
+        return wrong(tr("that is the row index (counted from 0); read the 'epoch' column of that row."))
     if epoch == 8:
-        return wrong("that is the epoch with the lowest TRAINING loss (or the last one): "
-                     "choose on the 'val_loss' column.")
+        return wrong(tr("that is the epoch with the lowest TRAINING loss (or the last one): choose on the "
+                        "'val_loss' column."))
     if epoch != 4:
-        return wrong(f"epoch {epoch}: look for the row where 'val_loss' is smallest (idxmin).")
+        return wrong(tr("epoch {epoch}: look for the row where 'val_loss' is smallest (idxmin).", epoch=epoch))
     if abs(value - 9.0) < 1e-6:
-        return wrong("right epoch, but 9.0 is the MSE (k USD squared): the RMSE is its square root.")
+        return wrong(tr("right epoch, but 9.0 is the MSE (k USD squared): the RMSE is its square root."))
     if abs(value - 3.0) > 1e-4:
-        return wrong(f"right epoch, but the RMSE {value:.4g} should be the square root of that "
-                     "row's val_loss.")
-    return correct("on a history you had not seen: epoch 4, validation RMSE 3.0 (square root of 9.0).")
+        return wrong(tr("right epoch, but the RMSE {value:.4g} should be the square root of that row's val_loss.",
+                        value=value))
+    return correct(tr("on a history you had not seen: epoch 4, validation RMSE 3.0 (square root of 9.0)."))
 
 
 # Exercise 5 (diagnose this run): the planted bug is targets of shape (N,)
@@ -318,32 +334,34 @@ DRILL_SEED = 2027  # a split the notebook never uses
 def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
     """Name the planted bug (one of ``BUGS``), then rerun the student's fixed ``train_fixed(X, y)`` on a new split."""
     if bug not in BUGS:
-        return wrong(f"name the bug with one of {BUGS}.")
+        return wrong(tr("name the bug with one of {bugs}.", bugs=BUGS))
     if bug != "target shape":
-        return wrong(f"not {bug!r}: a model that predicts almost the same price for every row learned that "
-                     "this minimises its loss. Look at what goes into the loss.")
+        return wrong(tr("not {bug!r}: a model that predicts almost the same price for every row learned that this "
+                        "minimises its loss. Look at what goes into the loss.", bug=bug))
     splits = boston_splits("regression", seed=DRILL_SEED)
     torch.manual_seed(DRILL_SEED)  # the core forked the random state: the student's session is unaffected
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = student(train_fixed, splits.X_train, splits.y_train)
     if not isinstance(model, nn.Module):
-        return wrong(f"train_fixed should return the trained model, got {type(model).__name__}.")
+        return wrong(tr("train_fixed should return the trained model, got {type_name}.",
+                        type_name=type(model).__name__))
     pred = predict(model, splits.X_val)
     if pred.shape != splits.y_val.shape:
-        return wrong(f"the model's output has shape {tuple(pred.shape)}, expected "
-                     f"{tuple(splits.y_val.shape)}: keep the source's model.")
+        return wrong(tr("the model's output has shape {pred_shape}, expected {y_val_shape}: keep the source's model.",
+                        pred_shape=tuple(pred.shape), y_val_shape=tuple(splits.y_val.shape)))
     spread = pred.std().item() / splits.y_val.std().item()
     mean_rmse = rmse(torch.full_like(splits.y_val, splits.y_train.mean().item()), splits.y_val)
     model_rmse = rmse(pred, splits.y_val)
     broadcast = [w for w in caught if "broadcast" in str(w.message)]
     if broadcast:
-        return wrong(f"the symptom is still there: the predictions spread only {spread:.0%} as much as the "
-                     "prices, and torch still warns that the loss broadcasts. The targets must have the "
-                     "predictions' shape (N, 1): use y as it comes, or y.view(-1, 1).")
+        return wrong(tr("the symptom is still there: the predictions spread only {spread:.0%} as much as the "
+                        "prices, and torch still warns that the loss broadcasts. The targets must have the "
+                        "predictions' shape (N, 1): use y as it comes, or y.view(-1, 1).", spread=spread))
     if spread < 0.3 or model_rmse > 0.7 * mean_rmse:
-        return wrong(f"the shapes match now, but validation RMSE {model_rmse:.2f} k USD is barely better than "
-                     f"predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, "
-                     "change only the bug.")
-    return correct(f"rerun on a new split: validation RMSE {model_rmse:.2f} k USD against "
-                   f"{mean_rmse:.2f} for predicting the mean, and the predictions now spread like the prices.")
+        return wrong(tr("the shapes match now, but validation RMSE {model_rmse:.2f} k USD is barely better than "
+                        "predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, change "
+                        "only the bug.", model_rmse=model_rmse, mean_rmse=mean_rmse))
+    return correct(tr("rerun on a new split: validation RMSE {model_rmse:.2f} k USD against {mean_rmse:.2f} for "
+                      "predicting the mean, and the predictions now spread like the prices.",
+                      model_rmse=model_rmse, mean_rmse=mean_rmse))

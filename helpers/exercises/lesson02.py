@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 from helpers.boston import boston_splits
 from helpers.data import TabularDataset, TensorBatches
 from helpers.exercises import Verdict, checker, correct, student, wrong
+from helpers.i18n import tr
 from helpers.models import boston_binary_mlp, last_layer
 from helpers.training import eval_mode, evaluate, train_one_epoch
 
@@ -39,25 +40,28 @@ def exercise_1(make_labels: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     train_prices, prices = _fresh(41, 1), _fresh(30, 2) + 8  # an odd count: one median; shifted: another median
     labels = student(make_labels, train_prices.clone(), prices.clone())
     if not isinstance(labels, torch.Tensor):
-        return wrong(f"return a torch tensor, not {type(labels).__name__}.")
+        return wrong(tr("return a torch tensor, not {type_name}.", type_name=type(labels).__name__))
     expected = (prices > train_prices.median()).float().reshape(-1, 1)
     if labels.numel() != expected.numel():
-        return wrong(f"{labels.numel()} labels for {len(prices)} prices: return one label per price.")
+        return wrong(tr("{numel} labels for {n_prices} prices: return one label per price.",
+                        numel=labels.numel(), n_prices=len(prices)))
     if labels.shape != expected.shape:
-        return wrong(f"the labels have shape {tuple(labels.shape)}; they need (N, 1), the shape of the model's "
-                     "output, or BCELoss refuses them. Try .reshape(-1, 1).")
+        return wrong(tr("the labels have shape {labels_shape}; they need (N, 1), the shape of the model's output, "
+                        "or BCELoss refuses them. Try .reshape(-1, 1).", labels_shape=tuple(labels.shape)))
     if labels.dtype != torch.float32:
-        return wrong(f"the labels are {labels.dtype}; BCELoss reads them as probabilities, so they must be "
-                     "float32 0.0/1.0. Add .float().")
+        return wrong(tr("the labels are {dtype}; BCELoss reads them as probabilities, so they must be float32 "
+                        "0.0/1.0. Add .float().", dtype=labels.dtype))
     if torch.equal(labels, (prices > prices.median()).float().reshape(-1, 1)):
-        return wrong("you cut at the median of the rows you are labelling. Cut at the median of the TRAINING "
-                     "prices, so that validation and test rows do not shape the question.")
+        return wrong(tr("you cut at the median of the rows you are labelling. Cut at the median of the TRAINING "
+                        "prices, so that validation and test rows do not shape the question."))
     if torch.equal(labels, 1 - expected):
-        return wrong("your labels are flipped: 1.0 must mean ABOVE the training median.")
+        return wrong(tr("your labels are flipped: 1.0 must mean ABOVE the training median."))
     if not torch.equal(labels, expected):
         differ = int((labels != expected).sum())
-        return wrong(f"{differ} of {len(prices)} labels differ from (price > median of train_prices).")
-    return correct(f"right on {len(prices)} unseen prices ({int(expected.sum())} above the training median).")
+        return wrong(tr("{differ} of {n_prices} labels differ from (price > median of train_prices).",
+                        differ=differ, n_prices=len(prices)))
+    return correct(tr("right on {n_prices} unseen prices ({n_above} above the training median).",
+                      n_prices=len(prices), n_above=int(expected.sum())))
 
 
 @checker("Exercise 2")
@@ -69,21 +73,24 @@ def exercise_2(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Ver
     value = student(bce, probs.clone(), targets.clone())
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
         shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-        return wrong(f"return ONE number (a tensor with one element), got {shape}: take the .mean() over rows.")
+        return wrong(tr("return ONE number (a tensor with one element), got {shape}: take the .mean() over rows.",
+                        shape=shape))
     got, expected = value.item(), nn.BCELoss()(probs, targets).item()
     rows = -(targets * probs.log() + (1 - targets) * (1 - probs).log())
     if abs(got - expected) < 1e-5:
-        return correct(f"{got:.5f} on 50 unseen rows, the same as nn.BCELoss ({expected:.5f}).")
+        return correct(tr("{got:.5f} on 50 unseen rows, the same as nn.BCELoss ({expected:.5f}).",
+                          got=got, expected=expected))
     if abs(got + expected) < 1e-5:
-        return wrong("the sign is wrong: log p is negative, so the loss needs a minus sign in front.")
+        return wrong(tr("the sign is wrong: log p is negative, so the loss needs a minus sign in front."))
     if abs(got - rows.sum().item()) < 1e-3:
-        return wrong("you summed over the rows; nn.BCELoss averages them: use .mean().")
+        return wrong(tr("you summed over the rows; nn.BCELoss averages them: use .mean()."))
     if abs(got - (-(targets * probs.log())).mean().item()) < 1e-5:
-        return wrong("only the y log p term is there: add (1 - y) log(1 - p), which scores the tracts below.")
+        return wrong(tr("only the y log p term is there: add (1 - y) log(1 - p), which scores the tracts below."))
     if abs(got - (-(targets * (1 - probs).log() + (1 - targets) * probs.log())).mean().item()) < 1e-5:
-        return wrong("p and 1 - p are swapped: a row labelled 1 is scored by log p, a row labelled 0 by log(1 - p).")
-    return wrong(f"your loss is {got:.5f}, nn.BCELoss gives {expected:.5f} on the same 50 rows. "
-                 "Check the formula -[y log p + (1 - y) log(1 - p)], averaged over rows.")
+        return wrong(tr("p and 1 - p are swapped: a row labelled 1 is scored by log p, a row labelled 0 by log(1 - "
+                        "p)."))
+    return wrong(tr("your loss is {got:.5f}, nn.BCELoss gives {expected:.5f} on the same 50 rows. Check the formula "
+                    "-[y log p + (1 - y) log(1 - p)], averaged over rows.", got=got, expected=expected))
 
 
 # Exercise 3's probes: (logit, target) pairs, the confident mistakes and confident right answers, by size.
@@ -114,37 +121,41 @@ def exercise_3(bce_with_logits: Callable[[torch.Tensor, torch.Tensor], torch.Ten
     z = z.requires_grad_(True)
     loss = student(bce_with_logits, z, targets.clone())
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        return wrong("return ONE number (a tensor with one element): take the .mean() over rows.")
+        return wrong(tr("return ONE number (a tensor with one element): take the .mean() over rows."))
     failure = _first_failure(bce_with_logits)
     if failure is not None:
         at, y, got, exact = failure
-        where = f"at logit z = {at:g} with label y = {y:g} your loss is {got:.4g} (exact: {exact:.4g})"
+        where = tr("at logit z = {at:g} with label y = {y:g} your loss is {got:.4g} (exact: {exact:.4g})",
+                   at=at, y=y, got=got, exact=exact)
         if abs(at) <= 10:
-            return wrong(f"{where}, already for a small logit: check the formula, -[y log p + (1 - y) log(1 - p)] "
-                         "with p = sigmoid(z), averaged over rows.")
+            return wrong(tr("{where}, already for a small logit: check the formula, -[y log p + (1 - y) log(1 - p)] "
+                            "with p = sigmoid(z), averaged over rows.", where=where))
         if not math.isfinite(got) and abs(at) < _EXP_OVERFLOWS_FROM:
-            return wrong(f"{where}: sigmoid(z) rounds to exactly 1.0 in float32 (from z = 17 or so), so "
-                         "log(1 - sigmoid(z)) is log 0 = -inf. Never compute sigmoid(z) first: use "
-                         "max(z, 0) - z * y + log(1 + exp(-|z|)).")
+            return wrong(tr("{where}: sigmoid(z) rounds to exactly 1.0 in float32 (from z = 17 or so), so log(1 - "
+                            "sigmoid(z)) is log 0 = -inf. Never compute sigmoid(z) first: use max(z, 0) - z * y + "
+                            "log(1 + exp(-|z|)).", where=where))
         if not math.isfinite(got):
-            return wrong(f"{where}: exp({abs(at):g}) overflowed. In float32, exp(x) is inf once x passes about "
-                         f"{_EXP_OVERFLOWS_FROM:.1f} (the largest float32 is about 3.4e38). Only compute "
-                         "exp(-|z|), which lies between 0 and 1: max(z, 0) - z * y + log(1 + exp(-|z|)).")
-        return wrong(f"{where}: right for small logits but not for large ones. A clamp (such as probabilities "
-                     "clipped to [1e-7, 1 - 1e-7]) caps the loss of a confident mistake: never compute "
-                     "sigmoid(z) first.")
+            return wrong(tr("{where}: exp({at:g}) overflowed. In float32, exp(x) is inf once x passes about "
+                            "{overflow_from:.1f} (the largest float32 is about 3.4e38). Only compute exp(-|z|), "
+                            "which lies between 0 and 1: max(z, 0) - z * y + log(1 + exp(-|z|)).",
+                            where=where, at=abs(at), overflow_from=_EXP_OVERFLOWS_FROM))
+        return wrong(tr("{where}: right for small logits but not for large ones. A clamp (such as probabilities "
+                        "clipped to [1e-7, 1 - 1e-7]) caps the loss of a confident mistake: never compute "
+                        "sigmoid(z) first.", where=where))
     expected = nn.BCEWithLogitsLoss()(z.detach(), targets).item()
     if abs(loss.item() - expected) > 1e-4 * max(1.0, expected):
-        return wrong(f"each row is right, but over all {len(z)} rows your loss is {loss.item():.4f} instead of "
-                     f"{expected:.4f}: average the rows with .mean().")
+        return wrong(tr("each row is right, but over all {n_z} rows your loss is {loss:.4f} instead of "
+                        "{expected:.4f}: average the rows with .mean().",
+                        n_z=len(z), loss=loss.item(), expected=expected))
     if not loss.requires_grad:
-        return wrong("the loss has no gradient: compute it with torch operations on z (no .item(), no numpy).")
+        return wrong(tr("the loss has no gradient: compute it with torch operations on z (no .item(), no numpy)."))
     loss.backward()
     grad = (torch.sigmoid(z.detach()) - targets) / len(z)
     if z.grad is None or not torch.allclose(z.grad, grad, atol=1e-6):
-        return wrong("the loss is right but its gradient is not (sigmoid(z) - y) / N: avoid operations that cut "
-                     "the gradient, such as clamping z or taking the loss's value with .item().")
-    return correct(f"exact at logits from -100 to 100 ({expected:.3f} on {len(z)} rows), gradient too.")
+        return wrong(tr("the loss is right but its gradient is not (sigmoid(z) - y) / N: avoid operations that cut "
+                        "the gradient, such as clamping z or taking the loss's value with .item()."))
+    return correct(tr("exact at logits from -100 to 100 ({expected:.3f} on {n_z} rows), gradient too.",
+                      expected=expected, n_z=len(z)))
 
 
 def _loop_model(train: torch.Tensor, target: torch.Tensor) -> nn.Sequential:
@@ -191,20 +202,23 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
     finally:
         hook.remove()
     if not seen:
-        return wrong("your loop never called the model: for each (x, y) batch of the loader, compute model(x).")
+        return wrong(tr("your loop never called the model: for each (x, y) batch of the loader, compute model(x)."))
     got = _as_number(value)
     if any(training for training, _ in seen):
-        shown = f" Your loop reported {got:.4f}; in evaluation mode it is {reference:.4f}." if got is not None else ""
-        return wrong("the model ran in training mode: its Dropout layer silenced random neurons, so the accuracy "
-                     f"changes from run to run.{shown} Call model.eval() before the loop.")
+        shown = (tr(" Your loop reported {got:.4f}; in evaluation mode it is {reference:.4f}.", got=got,
+                    reference=reference) if got is not None else "")
+        return wrong(tr("the model ran in training mode: its Dropout layer silenced random neurons, so the accuracy "
+                        "changes from run to run.{shown} Call model.eval() before the loop.", shown=shown))
     if any(grad for _, grad in seen):
-        return wrong("the model ran with gradients recorded: wrap the loop in `with torch.no_grad():`. Measuring "
-                     "needs no backpropagation, and recording it for every batch costs memory and time.")
+        return wrong(tr("the model ran with gradients recorded: wrap the loop in `with torch.no_grad():`. Measuring "
+                        "needs no backpropagation, and recording it for every batch costs memory and time."))
     if got is None:
-        return wrong(f"return the accuracy as one number (a float between 0 and 1), not {type(value).__name__}.")
+        return wrong(tr("return the accuracy as one number (a float between 0 and 1), not {type_name}.",
+                        type_name=type(value).__name__))
     if abs(got - reference) <= ACCURACY_TOLERANCE:
-        return correct(f"accuracy {got:.4f} on {len(y)} rows of a split the notebook never used (reference "
-                       f"{reference:.4f}, tolerance {ACCURACY_TOLERANCE}), in evaluation mode, without gradients.")
+        return correct(tr("accuracy {got:.4f} on {n_y} rows of a split the notebook never used (reference "
+                          "{reference:.4f}, tolerance {tolerance}), in evaluation mode, without gradients.",
+                          got=got, n_y=len(y), reference=reference, tolerance=ACCURACY_TOLERANCE))
 
     def close(candidate: float) -> bool:
         return abs(got - candidate) <= ACCURACY_TOLERANCE and abs(candidate - reference) > ACCURACY_TOLERANCE
@@ -213,31 +227,35 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
     per_batch = [((decided[i : i + n] == y[i : i + n]).float().mean().item(), n)
                  for i, n in zip(range(0, len(y), 25), sizes, strict=True)]
     if close(sum(a for a, _ in per_batch) / len(per_batch)):
-        return wrong(f"you averaged the per-batch accuracies, but the batches hold {sizes} rows: the last batch "
-                     f"of {sizes[-1]} counted as much as a full one. Count right answers and rows over all "
-                     "batches, then divide once.")
+        return wrong(tr("you averaged the per-batch accuracies, but the batches hold {sizes} rows: the last batch "
+                        "of {last_size} counted as much as a full one. Count right answers and rows over all "
+                        "batches, then divide once.", sizes=sizes, last_size=sizes[-1]))
     if close(per_batch[-1][0]):
-        return wrong("that is the last batch's accuracy alone: add up the right answers of every batch.")
+        return wrong(tr("that is the last batch's accuracy alone: add up the right answers of every batch."))
     if close(100 * reference):
-        return wrong(f"{got:.2f} is a percentage: return a fraction between 0 and 1.")
+        return wrong(tr("{got:.2f} is a percentage: return a fraction between 0 and 1.", got=got))
     if close(((logits > 0.5).float() == y).float().mean().item()):
-        return wrong("you compared the logits with 0.5, as if they were probabilities. This model outputs "
-                     "logits: a logit above 0 means a probability above 0.5 (or apply torch.sigmoid first).")
+        return wrong(tr("you compared the logits with 0.5, as if they were probabilities. This model outputs "
+                        "logits: a logit above 0 means a probability above 0.5 (or apply torch.sigmoid first)."))
     if close((y == 1).float().mean().item()) or close((y == 0).float().mean().item()):
-        side = "above" if close((y == 1).float().mean().item()) else "below"
-        return wrong(f"your loop called every row '{side}': the accuracy equals the share of rows that are {side}. "
-                     "Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0.")
+        if close((y == 1).float().mean().item()):
+            return wrong(tr("your loop called every row 'above': the accuracy equals the share of rows that are "
+                            "above. Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0."))
+        return wrong(tr("your loop called every row 'below': the accuracy equals the share of rows that are "
+                        "below. Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0."))
     starts = range(0, len(y), 25)
     table_sum = sum((decided[i : i + n].reshape(-1) == y[i : i + n]).float().sum().item()
                     for i, n in zip(starts, sizes, strict=True))
     table_mean = sum((decided[i : i + n].reshape(-1) == y[i : i + n]).float().mean().item() * n
                      for i, n in zip(starts, sizes, strict=True))
     if got > 1 + ACCURACY_TOLERANCE or close(table_sum / len(y)) or close(table_mean / len(y)):
-        return wrong(f"{got:.4f} is not a share of rows: decisions of shape (B,) compared with targets of shape "
-                     "(B, 1) broadcast into a (B, B) table of comparisons. Give both the same shape, e.g. (B, 1).")
-    return wrong(f"your loop reports {got:.4f}; the reference evaluation gives {reference:.4f} on the same "
-                 f"{len(y)} rows (tolerance {ACCURACY_TOLERANCE}). Decide 'above' where the logit is above 0, "
-                 "compare with y, count right answers and rows over all batches, and divide once.")
+        return wrong(tr("{got:.4f} is not a share of rows: decisions of shape (B,) compared with targets of shape "
+                        "(B, 1) broadcast into a (B, B) table of comparisons. Give both the same shape, e.g. (B, 1).",
+                        got=got))
+    return wrong(tr("your loop reports {got:.4f}; the reference evaluation gives {reference:.4f} on the same {n_y} "
+                    "rows (tolerance {tolerance}). Decide 'above' where the logit is above 0, compare with y, count "
+                    "right answers and rows over all batches, and divide once.",
+                    got=got, reference=reference, n_y=len(y), tolerance=ACCURACY_TOLERANCE))
 
 
 def _cost(probs: torch.Tensor, targets: torch.Tensor, threshold: float, false_alarm: float, miss: float) -> float:
@@ -254,30 +272,35 @@ def exercise_5(cheapest_threshold: Callable[[torch.Tensor, torch.Tensor], float]
     probs = torch.sigmoid(2.0 * (2 * targets - 1) + 2.0 * torch.randn(300, 1, generator=gen))
     threshold = _as_number(student(cheapest_threshold, probs.clone(), targets.clone()))
     if threshold is None:
-        return wrong("return the threshold as one number, such as 0.65.")
+        return wrong(tr("return the threshold as one number, such as 0.65."))
     grid = [round(0.05 * k, 2) for k in range(1, 20)]
     costs = {t: _cost(probs, targets, t, 3, 1) for t in grid}
     best = min(costs, key=costs.get)
     mine = _cost(probs, targets, threshold, 3, 1)
     if mine <= costs[best]:
-        return correct(f"threshold {threshold:.2f} costs {mine:.0f} on 300 unseen rows, the lowest of the grid.")
+        return correct(tr("threshold {threshold:.2f} costs {mine:.0f} on 300 unseen rows, the lowest of the grid.",
+                          threshold=threshold, mine=mine))
     reversed_best = min(grid, key=lambda t: _cost(probs, targets, t, 1, 3))
     if abs(threshold - reversed_best) < 1e-6:
-        return wrong(f"{threshold:.2f} is the cheapest when MISSES cost 3. Here false alarms (said above, truly "
-                     "below) cost 3 and misses cost 1: count 3 * FP + FN.")
+        return wrong(tr("{threshold:.2f} is the cheapest when MISSES cost 3. Here false alarms (said above, truly "
+                        "below) cost 3 and misses cost 1: count 3 * FP + FN.", threshold=threshold))
     if abs(threshold - 0.5) < 1e-6:
-        return wrong(f"0.5 is the accuracy choice; it costs {mine:.0f}, while {best:.2f} costs "
-                     f"{costs[best]:.0f}. Costly false alarms call for a higher threshold.")
-    return wrong(f"threshold {threshold:.2f} costs {mine:.0f} (3 * FP + FN) on 300 unseen rows; the best of "
-                 f"0.05 ... 0.95 costs {costs[best]:.0f}. Try every threshold and keep the cheapest.")
+        return wrong(tr("0.5 is the accuracy choice; it costs {mine:.0f}, while {best:.2f} costs {best_cost:.0f}. "
+                        "Costly false alarms call for a higher threshold.",
+                        mine=mine, best=best, best_cost=costs[best]))
+    return wrong(tr("threshold {threshold:.2f} costs {mine:.0f} (3 * FP + FN) on 300 unseen rows; the best of 0.05 "
+                    "... 0.95 costs {best_cost:.0f}. Try every threshold and keep the cheapest.",
+                    threshold=threshold, mine=mine, best_cost=costs[best]))
 
 
-_DRILL_HINTS = {
-    "a": "the final model trained with the same learning rate (LR) for the same 40 epochs and reached a far "
-         "lower loss.",
-    "b": "the targets are (N, 1), like the model's output, and the loss raised no error or warning.",
-    "d": "boston_splits standardized the inputs (the same X_train the final model trained on).",
-}
+def _drill_hints() -> dict[str, str]:
+    """Why each wrong letter of the drill is not the bug (in the active language)."""
+    return {
+        "a": tr("the final model trained with the same learning rate (LR) for the same 40 epochs and reached a far "
+                "lower loss."),
+        "b": tr("the targets are (N, 1), like the model's output, and the loss raised no error or warning."),
+        "d": tr("boston_splits standardized the inputs (the same X_train the final model trained on)."),
+    }
 
 
 @checker("Exercise 6")
@@ -286,23 +309,25 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module], fixed_loss_fn: nn
     40 epochs on a split of the checker's own, and its training loss must end below the buggy pair's
     lowest possible loss."""
     letter = str(bug).strip().lower()
-    if letter in _DRILL_HINTS:
-        return wrong(f"not {letter}: {_DRILL_HINTS[letter]} Work out the lowest loss the run could ever reach.")
+    if letter in _drill_hints():
+        return wrong(tr("not {letter}: {hint} Work out the lowest loss the run could ever reach.",
+                        letter=letter, hint=_drill_hints()[letter]))
     if letter != "c":
-        return wrong(f"answer with one letter, a to d (got {bug!r}).")
+        return wrong(tr("answer with one letter, a to d (got {bug!r}).", bug=bug))
     torch.manual_seed(_DRILL_SPLIT["seed"])  # on the forked RNG: the session's own is restored after
     model = student(fixed_model)
     if not isinstance(model, nn.Module):
-        return wrong(f"fixed_model() must return an nn.Module (e.g. an nn.Sequential), not {type(model).__name__}.")
+        return wrong(tr("fixed_model() must return an nn.Module (e.g. an nn.Sequential), not {type_name}.",
+                        type_name=type(model).__name__))
     if not isinstance(fixed_loss_fn, nn.Module):
-        return wrong(f"fixed_loss_fn must be a loss module such as nn.BCEWithLogitsLoss(), not "
-                     f"{type(fixed_loss_fn).__name__}: create it with ().")
+        return wrong(tr("fixed_loss_fn must be a loss module such as nn.BCEWithLogitsLoss(), not {type_name}: "
+                        "create it with ().", type_name=type(fixed_loss_fn).__name__))
     ends_in_sigmoid = isinstance(last_layer(model), nn.Sigmoid)
     if ends_in_sigmoid and isinstance(fixed_loss_fn, nn.BCEWithLogitsLoss):
-        return wrong("the model still ends in nn.Sigmoid and the loss is still BCEWithLogitsLoss: the sigmoid "
-                     "is applied twice. Remove the nn.Sigmoid layer.")
+        return wrong(tr("the model still ends in nn.Sigmoid and the loss is still BCEWithLogitsLoss: the sigmoid is "
+                        "applied twice. Remove the nn.Sigmoid layer."))
     if not ends_in_sigmoid and isinstance(fixed_loss_fn, nn.BCELoss):
-        return wrong("BCELoss needs probabilities, and your model now outputs logits: keep BCEWithLogitsLoss.")
+        return wrong(tr("BCELoss needs probabilities, and your model now outputs logits: keep BCEWithLogitsLoss."))
     splits = boston_splits("binary", **_DRILL_SPLIT)
     # The buggy pair's best possible loss: each output at the sigmoid's edge (0 or 1) that fits its label.
     floor = nn.BCEWithLogitsLoss()(splits.y_train, splits.y_train).item()
@@ -313,11 +338,12 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module], fixed_loss_fn: nn
             train_one_epoch(model, batches, fixed_loss_fn, optimizer)
         train_loss = evaluate(model, [(splits.X_train, splits.y_train)], fixed_loss_fn)["loss"]
     except (RuntimeError, ValueError) as error:  # raised inside torch by the student's model or loss
-        return wrong(f"training your fixed pair failed: {str(error).splitlines()[0]}. The model takes (N, 13) "
-                     "features and returns (N, 1).")
+        return wrong(tr("training your fixed pair failed: {error_line}. The model takes (N, 13) features and "
+                        "returns (N, 1).", error_line=str(error).splitlines()[0]))
     if train_loss >= floor:
-        return wrong(f"after 40 epochs the training loss is {train_loss:.3f}, still above the buggy floor "
-                     f"{floor:.3f}: look again at the last layer and the loss.")
-    safer = " (Sigmoid + BCELoss works; dropping the Sigmoid is the safer fix.)" if ends_in_sigmoid else ""
-    return correct(f"bug c. Retrained on a new split: training loss {train_loss:.3f} after 40 epochs, below "
-                   f"the floor {floor:.3f} the buggy run could never pass.{safer}")
+        return wrong(tr("after 40 epochs the training loss is {train_loss:.3f}, still above the buggy floor "
+                        "{floor:.3f}: look again at the last layer and the loss.", train_loss=train_loss, floor=floor))
+    safer = tr(" (Sigmoid + BCELoss works; dropping the Sigmoid is the safer fix.)") if ends_in_sigmoid else ""
+    return correct(tr("bug c. Retrained on a new split: training loss {train_loss:.3f} after 40 epochs, below the "
+                      "floor {floor:.3f} the buggy run could never pass.{safer}",
+                      train_loss=train_loss, floor=floor, safer=safer))

@@ -24,6 +24,7 @@ from torch import nn
 from helpers.boston import boston_splits
 from helpers.data import TensorBatches
 from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
+from helpers.i18n import tr
 from helpers.metrics import multiclass_accuracy
 from helpers.models import boston_band_mlp, last_layer
 from helpers.training import predict, train_one_epoch
@@ -71,29 +72,30 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
         out = student(softmax, z.clone())
         if not isinstance(out, Tensor) or out.shape != z.shape:
             got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            return wrong(f"for logits of shape {tuple(z.shape)} it returned {got}: softmax keeps "
-                         "the shape (N, C). Use keepdim=True when you sum each row.")
+            return wrong(tr("for logits of shape {z_shape} it returned {got}: softmax keeps the shape (N, C). Use "
+                            "keepdim=True when you sum each row.", z_shape=tuple(z.shape), got=got))
         bad_rows = (~torch.isfinite(out)).any(dim=1).nonzero().flatten().tolist()
         if bad_rows:
             row = bad_rows[0]
-            shown = f"the row of logits {z[row].tolist()} gave {out[row].tolist()}"
+            shown = tr("the row of logits {logits} gave {probabilities}", logits=z[row].tolist(),
+                       probabilities=out[row].tolist())
             if z[row].max() > 88:  # e^89 is above float32's largest number
-                return wrong(f"{shown}: exp({z[row].max().item():g}) overflows to inf, and inf / inf is NaN. "
-                             "Subtract each row's largest logit before exp.")
-            return wrong(f"{shown}: after your shift every exp in this row is 0 (underflow), and 0 / 0 is NaN. "
-                         "The number you subtract must be this row's own largest logit, not one number for "
-                         "the whole batch: then each row keeps an entry e^0 = 1.")
+                return wrong(tr("{shown}: exp({z_max:g}) overflows to inf, and inf / inf is NaN. Subtract each "
+                                "row's largest logit before exp.", shown=shown, z_max=z[row].max().item()))
+            return wrong(tr("{shown}: after your shift every exp in this row is 0 (underflow), and 0 / 0 is NaN. "
+                            "The number you subtract must be this row's own largest logit, not one number for the "
+                            "whole batch: then each row keeps an entry e^0 = 1.", shown=shown))
         if not torch.allclose(out.sum(dim=1), torch.ones(len(z)), atol=1e-5):
             if torch.allclose(out, torch.softmax(z, dim=0), atol=1e-5):
-                return wrong("each column sums to 1, not each row: a row is one example, so sum "
-                             "over dim=1 (with keepdim=True).")
-            return wrong("the rows do not sum to 1: divide exp(z) by its row's total.")
+                return wrong(tr("each column sums to 1, not each row: a row is one example, so sum over dim=1 (with "
+                                "keepdim=True)."))
+            return wrong(tr("the rows do not sum to 1: divide exp(z) by its row's total."))
         worst = max(worst, (out - torch.softmax(z, dim=1)).abs().max().item())
         if worst > 1e-5:
-            return wrong(f"the rows sum to 1 but differ from torch.softmax by up to {worst:.2g}: "
-                         "softmax is exp(z) divided by the row's sum of exp(z).")
-    return correct(f"matches torch.softmax on {len(cases)} unseen batches, logits of 1000 and -1000 "
-                   f"included (largest difference {worst:.1e}).")
+            return wrong(tr("the rows sum to 1 but differ from torch.softmax by up to {worst:.2g}: softmax is "
+                            "exp(z) divided by the row's sum of exp(z).", worst=worst))
+    return correct(tr("matches torch.softmax on {n_cases} unseen batches, logits of 1000 and -1000 included "
+                      "(largest difference {worst:.1e}).", n_cases=len(cases), worst=worst))
 
 
 @checker("Exercise 2")
@@ -107,27 +109,29 @@ def exercise_2(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Verdict:
         got = torch.as_tensor(student(cross_entropy, logits.clone(), y.clone())).detach().float()
         expected = nn.functional.cross_entropy(logits, y)
         if got.numel() != 1:
-            return wrong(f"it returned shape {tuple(got.shape)}; the loss is one number: "
-                         "average the per-example losses with .mean().")
+            return wrong(tr("it returned shape {got_shape}; the loss is one number: average the per-example losses "
+                            "with .mean().", got_shape=tuple(got.shape)))
         if not torch.isfinite(got):
-            return wrong(f"logits {logits[0].tolist()} gave {got.item()}: log(softmax(z)) is log(0) "
-                         "when a probability underflows. Use torch.log_softmax(logits, dim=1) instead.")
+            return wrong(tr("logits {logits} gave {got}: log(softmax(z)) is log(0) when a probability underflows. "
+                            "Use torch.log_softmax(logits, dim=1) instead.",
+                            logits=logits[0].tolist(), got=got.item()))
         if torch.isclose(got, expected, rtol=1e-4, atol=1e-4):
             continue
         log_probs = torch.log_softmax(logits, dim=1)
         true_class = log_probs[torch.arange(len(y)), y]
         if torch.isclose(got, -expected, rtol=1e-4):
-            return wrong("the sign is flipped: the loss is MINUS the mean log-probability "
-                         "(log-probabilities are negative, the loss is positive).")
+            return wrong(tr("the sign is flipped: the loss is MINUS the mean log-probability (log-probabilities are "
+                            "negative, the loss is positive)."))
         if torch.isclose(got, -true_class.sum(), rtol=1e-4):
-            return wrong("that is the sum over the batch; CrossEntropyLoss averages: use .mean().")
+            return wrong(tr("that is the sum over the batch; CrossEntropyLoss averages: use .mean()."))
         if torch.isclose(got, -log_probs.mean(), rtol=1e-4):
-            return wrong("it averages over every class; pick only each example's true class: "
-                         "log_probs[torch.arange(len(y)), y].")
-        return wrong(f"got {got.item():.4f}, CrossEntropyLoss gives {expected.item():.4f} on an "
-                     "unseen batch. Recipe: log_softmax over dim=1, pick the true class per row, minus the mean.")
-    return correct(f"equals nn.CrossEntropyLoss on {len(cases)} unseen batches, logits of 200 "
-                   "included.")
+            return wrong(tr("it averages over every class; pick only each example's true class: "
+                            "log_probs[torch.arange(len(y)), y]."))
+        return wrong(tr("got {got:.4f}, CrossEntropyLoss gives {expected:.4f} on an unseen batch. Recipe: "
+                        "log_softmax over dim=1, pick the true class per row, minus the mean.",
+                        got=got.item(), expected=expected.item()))
+    return correct(tr("equals nn.CrossEntropyLoss on {n_cases} unseen batches, logits of 200 included.",
+                      n_cases=len(cases)))
 
 
 @checker("Exercise 3")
@@ -140,18 +144,19 @@ def exercise_3(loss_floor: Callable[[int], float]) -> Verdict:
         if math.isclose(got, measured, rel_tol=1e-4):
             continue
         if math.isclose(got, math.log(c), rel_tol=1e-4):
-            return wrong(f"log({c}) is the loss of a flat guess (all probabilities 1/{c}), where "
-                         "training starts, not the floor. Feed CrossEntropyLoss a perfect one-hot prediction.")
+            return wrong(tr("log({c}) is the loss of a flat guess (all probabilities 1/{c}), where training starts, "
+                            "not the floor. Feed CrossEntropyLoss a perfect one-hot prediction.", c=c))
         if math.isclose(got, floor_for(3), rel_tol=1e-4):
-            return wrong(f"for {c} classes you returned the 3-class floor {got:.4f}: each of the "
-                         "C - 1 wrong classes adds e^-1 inside the log.")
+            return wrong(tr("for {c} classes you returned the 3-class floor {got:.4f}: each of the C - 1 wrong "
+                            "classes adds e^-1 inside the log.", c=c, got=got))
         if math.isclose(got, math.log(1 + c / math.e), rel_tol=1e-4):
-            return wrong("off by one class: only the C - 1 WRONG classes add e^-1 inside the log.")
-        return wrong(f"for {c} classes: {got:.4f}, but CrossEntropyLoss of a one-hot input measures "
-                     f"{measured:.4f}.")
+            return wrong(tr("off by one class: only the C - 1 WRONG classes add e^-1 inside the log."))
+        return wrong(tr("for {c} classes: {got:.4f}, but CrossEntropyLoss of a one-hot input measures "
+                        "{measured:.4f}.", c=c, got=got, measured=measured))
     share = floor_for(10) / math.log(10)
-    return correct(f"matches the measured floor for 2, 5, 10 and 100 classes. For MNIST's 10 classes "
-                   f"it is {floor_for(10):.3f}, {share:.0%} of the starting loss log(10) = {math.log(10):.3f}.")
+    return correct(tr("matches the measured floor for 2, 5, 10 and 100 classes. For MNIST's 10 classes it is "
+                      "{floor:.3f}, {share:.0%} of the starting loss log(10) = {start:.3f}.",
+                      floor=floor_for(10), share=share, start=math.log(10)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -215,17 +220,20 @@ def _same(got: Sequence[float], expected: Sequence[float]) -> bool:
     return all(math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6) for a, b in zip(got, expected, strict=True))
 
 
-_REPORTING = {
-    "last batch": "these are the LAST batch's losses, not the epoch's: the last batch holds only {last} of the "
-                  "{n} tracts. Add up loss.item() * len(x) over the epoch's batches and divide by the number "
-                  "of tracts.",
-    "batch mean": "you averaged the batch losses, so the short last batch ({last} tracts) counts as much as a full "
-                  "one of {batch}. Weight each batch by its size: add loss.item() * len(x), then divide by "
-                  "the number of tracts.",
-    "sum": "these are sums over the epoch's tracts: divide by the number of tracts ({n}) to get the mean.",
-    "sum of batch means": "these are sums of the batch losses: weight each by len(x) and divide by the number "
-                          "of tracts ({n}).",
-}
+def _reporting(last: int, n: int, batch: int) -> dict[str, str]:
+    """What each wrong way of reporting the epoch's loss is told (in the active language)."""
+    return {
+        "last batch": tr("these are the LAST batch's losses, not the epoch's: the last batch holds only {last} of "
+                         "the {n} tracts. Add up loss.item() * len(x) over the epoch's batches and divide by the "
+                         "number of tracts.", last=last, n=n),
+        "batch mean": tr("you averaged the batch losses, so the short last batch ({last} tracts) counts as much as a "
+                         "full one of {batch}. Weight each batch by its size: add loss.item() * len(x), then divide "
+                         "by the number of tracts.", last=last, batch=batch),
+        "sum": tr("these are sums over the epoch's tracts: divide by the number of tracts ({n}) to get the mean.",
+                  n=n),
+        "sum of batch means": tr("these are sums of the batch losses: weight each by len(x) and divide by the "
+                                 "number of tracts ({n}).", n=n),
+    }
 
 
 @checker("Exercise 4")
@@ -243,52 +251,61 @@ def exercise_4(train_loop: Callable[..., Sequence[float]]) -> Verdict:
     except StudentError as error:
         text = str(error)
         if "multi-target" in text or "1D target" in text:
-            return wrong(f"CrossEntropyLoss refused the targets ({error.where}): they were reshaped to (N, 1). "
-                         "Class indices stay one number per tract, shape (N,): use the y the batches give you.")
+            return wrong(tr("CrossEntropyLoss refused the targets ({where}): they were reshaped to (N, 1). Class "
+                            "indices stay one number per tract, shape (N,): use the y the batches give you.",
+                            where=error.where))
         if "target dtype" in text or ("expected" in text and "Float" in text):
-            return wrong(f"CrossEntropyLoss refused the targets ({error.where}): they were made float. Class "
-                         "indices stay int64 (N,); notebook 02's float (N, 1) targets belong to BCELoss.")
+            return wrong(tr("CrossEntropyLoss refused the targets ({where}): they were made float. Class indices "
+                            "stay int64 (N,); notebook 02's float (N, 1) targets belong to BCELoss.",
+                            where=error.where))
         raise
     if not isinstance(got, Sequence) or isinstance(got, (str, bytes)):
-        return wrong(f"it returned {type(got).__name__}; return a list with one training loss per epoch.")
+        return wrong(tr("it returned {type_name}; return a list with one training loss per epoch.",
+                        type_name=type(got).__name__))
     if len(got) != LOOP_EPOCHS:
-        return wrong(f"it returned {len(got)} values for {LOOP_EPOCHS} epochs: append one loss per epoch, "
-                     "after the loop over the batches.")
+        return wrong(tr("it returned {n_got} values for {epochs} epochs: append one loss per epoch, after the loop "
+                        "over the batches.", n_got=len(got), epochs=LOOP_EPOCHS))
     values = [float(v) for v in got]
     if not all(math.isfinite(v) for v in values):
-        return wrong(f"the losses are not all finite: {[round(v, 3) for v in values]}.")
+        return wrong(tr("the losses are not all finite: {values}.", values=[round(v, 3) for v in values]))
     n, last = len(x), len(x) % LOOP_BATCH or LOOP_BATCH
     reference, reference_accuracy = _replay("none")
     if _same(values, reference["sample mean"]):
-        return correct(f"on a split the lesson never used ({n} tracts, batches of {LOOP_BATCH} and one of {last}), "
-                       f"the loss fell from {values[0]:.3f} to {values[-1]:.3f} in {LOOP_EPOCHS} epochs, "
-                       "exactly as the reference loop's, averaged over each epoch's tracts.")
-    for kind, message in _REPORTING.items():
+        return correct(tr("on a split the lesson never used ({n} tracts, batches of {batch} and one of {last}), the "
+                          "loss fell from {first:.3f} to {final:.3f} in {epochs} epochs, exactly as the reference "
+                          "loop's, averaged over each epoch's tracts.",
+                          n=n, batch=LOOP_BATCH, last=last, first=values[0], final=values[-1], epochs=LOOP_EPOCHS))
+    for kind, message in _reporting(last=last, n=n, batch=LOOP_BATCH).items():
         if _same(values, reference[kind]):
-            return wrong(message.format(last=last, n=n, batch=LOOP_BATCH))
+            return wrong(message)
     for mistake, message in (
-        ("softmax", "the loss stays above the floor log(1 + 2/e) = {floor:.3f}: your loop applies a softmax "
-                    "before CrossEntropyLoss, which applies it again. Pass the model's logits to the loss."),
-        ("no zero_grad", "the losses match a loop that never calls optimizer.zero_grad(): each step adds its "
-                         "gradients to all the earlier ones. Call optimizer.zero_grad() before loss.backward()."),
+        ("softmax", tr("the loss stays above the floor log(1 + 2/e) = {floor:.3f}: your loop applies a softmax "
+                       "before CrossEntropyLoss, which applies it again. Pass the model's logits to the loss.",
+                       floor=floor_for(3))),
+        ("no zero_grad", tr("the losses match a loop that never calls optimizer.zero_grad(): each step adds its "
+                            "gradients to all the earlier ones. Call optimizer.zero_grad() before loss.backward().")),
     ):
         replayed, _ = _replay(mistake)
         if any(_same(values, replayed[kind]) for kind in replayed):
-            return wrong(message.format(floor=floor_for(3)))
+            return wrong(message)
     if all(torch.equal(p, _loop_start()[k]) for k, p in model.state_dict().items()):
-        return wrong("the model's weights did not change: call loss.backward() and then optimizer.step() "
-                     "for every batch.")
+        return wrong(tr("the model's weights did not change: call loss.backward() and then optimizer.step() for "
+                        "every batch."))
     accuracy = multiclass_accuracy(predict(model, x_val), y_val)
     if values[-1] > LOOP_LEVEL or accuracy < reference_accuracy - LOOP_TOLERANCE:
-        stuck = (f" It never fell below {floor_for(3):.3f}, the floor of a softmax applied twice: if your loop "
-                 "applies a softmax before the loss, remove it." if min(values) >= floor_for(3) else "")
-        return wrong(f"after {LOOP_EPOCHS} epochs your loop reports a training loss of {values[-1]:.3f} and the model "
-                     f"reaches validation accuracy {accuracy:.3f}; the reference loop reaches "
-                     f"{reference['sample mean'][-1]:.3f} and {reference_accuracy:.3f}.{stuck} Compare your loop "
-                     "with the steps per batch in Section 4.")
-    return correct(f"your loop trains differently from the reference (a different optimizer or order?), but it "
-                   f"works: training loss {values[-1]:.3f} (below {LOOP_LEVEL}), validation accuracy "
-                   f"{accuracy:.3f} (the reference's: {reference_accuracy:.3f}).")
+        stuck = (tr(" It never fell below {floor:.3f}, the floor of a softmax applied twice: if your loop applies a "
+                    "softmax before the loss, remove it.", floor=floor_for(3)) if min(values) >= floor_for(3) else "")
+        return wrong(tr("after {epochs} epochs your loop reports a training loss of {last:.3f} and the model "
+                        "reaches validation accuracy {accuracy:.3f}; the reference loop reaches "
+                        "{reference_last:.3f} and {reference_accuracy:.3f}.{stuck} Compare your loop with the steps "
+                        "per batch in Section 4.",
+                        epochs=LOOP_EPOCHS, last=values[-1], accuracy=accuracy,
+                        reference_last=reference['sample mean'][-1], reference_accuracy=reference_accuracy,
+                        stuck=stuck))
+    return correct(tr("your loop trains differently from the reference (a different optimizer or order?), but it "
+                      "works: training loss {last:.3f} (below {level}), validation accuracy {accuracy:.3f} (the "
+                      "reference's: {reference_accuracy:.3f}).",
+                      last=values[-1], level=LOOP_LEVEL, accuracy=accuracy, reference_accuracy=reference_accuracy))
 
 
 @checker("Exercise 5 (diagnose this run)")
@@ -298,21 +315,24 @@ def exercise_5(fixed_model: Callable[[], nn.Module]) -> Verdict:
     torch.manual_seed(UNSEEN_SEED)
     model = student(fixed_model)
     if not isinstance(model, nn.Module):
-        return wrong(f"fixed_model() returned {type(model).__name__}; return the model (an nn.Module).")
+        return wrong(tr("fixed_model() returned {type_name}; return the model (an nn.Module).",
+                        type_name=type(model).__name__))
     if isinstance(last_layer(model), nn.Softmax):
-        return wrong("the model still ends in nn.Softmax. CrossEntropyLoss applies softmax itself: "
-                     "delete the last layer so the model outputs logits.")
+        return wrong(tr("the model still ends in nn.Softmax. CrossEntropyLoss applies softmax itself: delete the "
+                        "last layer so the model outputs logits."))
     with torch.no_grad():
         out = student(model, x[:5])
     if out.shape != (5, 3):
-        return wrong(f"5 tracts gave outputs of shape {tuple(out.shape)}; the model needs 3 logits per "
-                     "tract: (5, 3).")
+        return wrong(tr("5 tracts gave outputs of shape {out_shape}; the model needs 3 logits per tract: (5, 3).",
+                        out_shape=tuple(out.shape)))
     loss = _train(model, x, y, epochs=100)
     if loss >= floor_for(3):
-        return wrong(f"after 100 epochs the training loss is {loss:.3f}, still above the floor "
-                     f"{floor_for(3):.3f}: the symptom is still there. Look for a softmax anywhere in the model.")
-    return correct(f"retrained for 100 epochs on a split the lesson never used: the training loss fell to "
-                   f"{loss:.3f}, below the floor {floor_for(3):.3f} that the classmate's model could not cross.")
+        return wrong(tr("after 100 epochs the training loss is {loss:.3f}, still above the floor {floor:.3f}: the "
+                        "symptom is still there. Look for a softmax anywhere in the model.",
+                        loss=loss, floor=floor_for(3)))
+    return correct(tr("retrained for 100 epochs on a split the lesson never used: the training loss fell to "
+                      "{loss:.3f}, below the floor {floor:.3f} that the classmate's model could not cross.",
+                      loss=loss, floor=floor_for(3)))
 
 
 @checker("Exercise 6 (diagnose this run)")
@@ -321,18 +341,18 @@ def exercise_6(fix_targets: Callable[[Tensor], Tensor]) -> Verdict:
     y_float = torch.tensor([[2.0], [0.0], [1.0], [1.0], [2.0], [0.0], [0.0]])
     got = student(fix_targets, y_float.clone())
     if not isinstance(got, Tensor):
-        return wrong(f"it returned a {type(got).__name__}; return a tensor.")
+        return wrong(tr("it returned a {type_name}; return a tensor.", type_name=type(got).__name__))
     if got.ndim != 1:
-        return wrong(f"shape {tuple(got.shape)}: CrossEntropyLoss wants (N,), one class index per tract. "
-                     "Use .view(-1).")
+        return wrong(tr("shape {got_shape}: CrossEntropyLoss wants (N,), one class index per tract. Use .view(-1).",
+                        got_shape=tuple(got.shape)))
     if got.dtype != torch.int64:
-        return wrong(f"dtype {got.dtype}: class indices must be int64. Use .long().")
+        return wrong(tr("dtype {dtype}: class indices must be int64. Use .long().", dtype=got.dtype))
     if not torch.equal(got, y_float.view(-1).long()):
-        return wrong(f"the classes changed: {y_float.view(-1).long().tolist()} became {got.tolist()}. "
-                     "Only the shape and dtype need fixing.")
+        return wrong(tr("the classes changed: {expected} became {got}. Only the shape and dtype need fixing.",
+                        expected=y_float.view(-1).long().tolist(), got=got.tolist()))
     x, y, _, _ = _band_data()
     torch.manual_seed(UNSEEN_SEED)
     model = boston_band_mlp()
     loss = _train(model, x, student(fix_targets, y.float().view(-1, 1)), epochs=50)
-    return correct(f"the loss runs without an error: 50 epochs on the Boston bands reach training loss "
-                   f"{loss:.3f} (it starts near log 3 = 1.099).")
+    return correct(tr("the loss runs without an error: 50 epochs on the Boston bands reach training loss {loss:.3f} "
+                      "(it starts near log 3 = 1.099).", loss=loss))

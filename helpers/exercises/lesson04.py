@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.data import TensorBatches
 from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
+from helpers.i18n import tr
 from helpers.metrics import multiclass_accuracy
 from helpers.models import MNIST_Classifier
 from helpers.training import predict, train_one_epoch
@@ -45,20 +46,21 @@ def exercise_1(flatten: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
         try:
             out = student(flatten, x)
         except StudentError as error:
-            return wrong(f"a batch of {batch_size} images raised {error}. "
-                         "Is the batch size written into the shape? Use x.size(0), whatever the batch holds.")
+            return wrong(tr("a batch of {batch_size} images raised {error}. Is the batch size written into the "
+                            "shape? Use x.size(0), whatever the batch holds.", batch_size=batch_size, error=error))
         if not isinstance(out, torch.Tensor):
-            return wrong(f"flatten returned a {type(out).__name__}; return a tensor.")
+            return wrong(tr("flatten returned a {type_name}; return a tensor.", type_name=type(out).__name__))
         if tuple(out.shape) == (batch_size * 784,):
-            return wrong(f"a batch of {batch_size} became one long row {tuple(out.shape)}: the batch "
-                         "dimension was flattened too. Keep it: x.view(x.size(0), -1) or torch.flatten(x, 1).")
+            return wrong(tr("a batch of {batch_size} became one long row {out_shape}: the batch dimension was "
+                            "flattened too. Keep it: x.view(x.size(0), -1) or torch.flatten(x, 1).",
+                            batch_size=batch_size, out_shape=tuple(out.shape)))
         if tuple(out.shape) != (batch_size, 784):
-            return wrong(f"a batch {tuple(x.shape)} came out as {tuple(out.shape)}; "
-                         f"expected ({batch_size}, 784).")
+            return wrong(tr("a batch {x_shape} came out as {out_shape}; expected ({batch_size}, 784).",
+                            x_shape=tuple(x.shape), out_shape=tuple(out.shape), batch_size=batch_size))
         if not torch.equal(out, x.reshape(batch_size, 784)):
-            return wrong("the shape is right but the pixels moved: row i must hold image i's 784 "
-                         "pixels in order. Did you transpose or permute? x.view(x.size(0), -1) needs neither.")
-    return correct("batches of 64, 7 and 1 images each came out as (B, 784), one image per row.")
+            return wrong(tr("the shape is right but the pixels moved: row i must hold image i's 784 pixels in "
+                            "order. Did you transpose or permute? x.view(x.size(0), -1) needs neither."))
+    return correct(tr("batches of 64, 7 and 1 images each came out as (B, 784), one image per row."))
 
 
 @checker("Exercise 2")
@@ -69,25 +71,27 @@ def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Ve
         images = low + (high - low) * torch.rand(300, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
         result = student(pixel_stats, images)
         if not isinstance(result, (tuple, list)) or len(result) != 2 or None in result:
-            return wrong(f"pixel_stats returned {result!r}; return two numbers: mean, std.")
+            return wrong(tr("pixel_stats returned {result!r}; return two numbers: mean, std.", result=result))
         mean, std = result
         if torch.as_tensor(mean).numel() != 1 or torch.as_tensor(std).numel() != 1:
-            return wrong(f"got a mean of shape {tuple(torch.as_tensor(mean).shape)}: the course "
-                         "uses ONE mean and ONE std over every pixel of every image (images.mean(), images.std()).")
+            return wrong(tr("got a mean of shape {mean_shape}: the course uses ONE mean and ONE std over every "
+                            "pixel of every image (images.mean(), images.std()).",
+                            mean_shape=tuple(torch.as_tensor(mean).shape)))
         mean, std = float(mean), float(std)
         if abs(mean - PUBLISHED_MEAN) < 1e-3 and abs(std - PUBLISHED_STD) < 1e-3:
-            return wrong("these are the published 0.1307 / 0.3081 of all 60,000 training images, "
-                         "validation images included. Compute the statistics from the images you are given.")
+            return wrong(tr("these are the published 0.1307 / 0.3081 of all 60,000 training images, validation "
+                            "images included. Compute the statistics from the images you are given."))
         expected_mean, expected_std = images.mean().item(), images.std().item()
         if abs(mean - expected_mean) > 1e-3:
-            return wrong(f"mean {mean:.4f}, expected {expected_mean:.4f} on images you never saw. "
-                         "Use the argument, not a variable of the notebook.")
+            return wrong(tr("mean {mean:.4f}, expected {expected_mean:.4f} on images you never saw. Use the "
+                            "argument, not a variable of the notebook.", mean=mean, expected_mean=expected_mean))
         if abs(std - expected_std ** 2) < 1e-4:
-            return wrong(f"{std:.4f} is the variance; the standard deviation is its square root.")
+            return wrong(tr("{std:.4f} is the variance; the standard deviation is its square root.", std=std))
         if abs(std - expected_std) > 1e-3:
-            return wrong(f"std {std:.4f}, expected {expected_std:.4f}.")
-        found.append(f"mean {mean:.3f}, std {std:.3f}")
-    return correct(f"two fresh sets of images gave {found[0]} and {found[1]}, as they should.")
+            return wrong(tr("std {std:.4f}, expected {expected_std:.4f}.", std=std, expected_std=expected_std))
+        found.append(tr("mean {mean:.3f}, std {std:.3f}", mean=mean, std=std))
+    return correct(tr("two fresh sets of images gave {first} and {second}, as they should.",
+                      first=found[0], second=found[1]))
 
 
 class _Watch(nn.Module):
@@ -184,51 +188,59 @@ def exercise_3(train_epoch: Callable[..., float]) -> Verdict:
             return wrong(_loop_error(error, watch, loss_fn))
         batch_losses = list(loss_fn.losses)
         if not batch_losses:
-            return wrong("loss_fn was never called: compute each batch's loss with the loss_fn you are given.")
+            return wrong(tr("loss_fn was never called: compute each batch's loss with the loss_fn you are given."))
         if watch.shapes and len(watch.shapes[-1]) != 2:
-            return wrong(f"the model got batches of shape {watch.shapes[-1]}: flatten each (B, 1, 28, 28) "
-                         "batch to (B, 784) before calling the model.")
+            return wrong(tr("the model got batches of shape {shape}: flatten each (B, 1, 28, 28) batch to (B, 784) "
+                            "before calling the model.", shape=watch.shapes[-1]))
         if not all(watch.modes):
-            return wrong("the model was in evaluation mode while it trained (the checker left it in eval "
-                         "mode, as evaluating the validation split does): call model.train() before the loop.")
+            return wrong(tr("the model was in evaluation mode while it trained (the checker left it in eval mode, "
+                            "as evaluating the validation split does): call model.train() before the loop."))
         if optimizer.steps == 0:
-            return wrong("optimizer.step() was never called: the weights never changed.")
+            return wrong(tr("optimizer.step() was never called: the weights never changed."))
         if "no_backward" in optimizer.problems:
-            return wrong("optimizer.step() came before any loss.backward(): no gradients to step with.")
+            return wrong(tr("optimizer.step() came before any loss.backward(): no gradients to step with."))
         if "cleared" in optimizer.problems:
-            return wrong("the gradients were cleared between loss.backward() and optimizer.step(), so the "
-                         "step did nothing: clear them before backward().")
+            return wrong(tr("the gradients were cleared between loss.backward() and optimizer.step(), so the step "
+                            "did nothing: clear them before backward()."))
         if "accumulated" in optimizer.problems:
-            return wrong("the gradients of earlier batches were still there at each step: call "
-                         "optimizer.zero_grad() in every batch, before loss.backward().")
+            return wrong(tr("the gradients of earlier batches were still there at each step: call "
+                            "optimizer.zero_grad() in every batch, before loss.backward()."))
         if len(batch_losses) != len(loader):
-            return wrong(f"the loss was computed for {len(batch_losses)} batches; the loader has {len(loader)}.")
+            return wrong(tr("the loss was computed for {n_batches} batches; the loader has {n_loader}.",
+                            n_batches=len(batch_losses), n_loader=len(loader)))
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()
         if not isinstance(value, (int, float)):
-            return wrong(f"train_epoch returned {type(value).__name__}; return the mean loss, one number.")
+            return wrong(tr("train_epoch returned {type_name}; return the mean loss, one number.",
+                            type_name=type(value).__name__))
         mean = sum(loss * n for loss, n in batch_losses) / sum(n for _, n in batch_losses)
         if abs(value - mean) > 1e-4 * max(1.0, abs(mean)):
             if abs(value - batch_losses[-1][0]) < 1e-6:
-                return wrong(f"you returned the last batch's loss ({value:.4f}); the epoch's mean over all "
-                             f"images is {mean:.4f}. Add up loss.item() * len(x) and the image count.")
+                return wrong(tr("you returned the last batch's loss ({value:.4f}); the epoch's mean over all images "
+                                "is {mean:.4f}. Add up loss.item() * len(x) and the image count.",
+                                value=value, mean=mean))
             if abs(value - sum(loss for loss, _ in batch_losses) / len(batch_losses)) < 1e-6:
-                return wrong(f"you returned the mean of the batch losses ({value:.4f}); the last batch holds "
-                             f"only 24 images, so weight each batch by its size: {mean:.4f}.")
-            return wrong(f"you returned {value:.4f}; the mean loss per image over the epoch was {mean:.4f}.")
+                return wrong(tr("you returned the mean of the batch losses ({value:.4f}); the last batch holds only "
+                                "24 images, so weight each batch by its size: {mean:.4f}.", value=value, mean=mean))
+            return wrong(tr("you returned {value:.4f}; the mean loss per image over the epoch was {mean:.4f}.",
+                            value=value, mean=mean))
         returned.append(value)
         expected.append(_reference_epoch(reference, loader, flat, reference_sgd))
     if any(abs(a - b) > 1e-3 * max(1.0, b) for a, b in zip(returned, expected, strict=True)):
         got = ", ".join(f"{v:.4f}" for v in returned)
         want = ", ".join(f"{v:.4f}" for v in expected)
-        return wrong(f"your epochs' losses were {got}; the course's loop, from the same weights, gives "
-                     f"{want}. Predict, loss, zero_grad, backward, step: once per batch, in that order.")
+        return wrong(tr("your epochs' losses were {got}; the course's loop, from the same weights, gives {want}. "
+                        "Predict, loss, zero_grad, backward, step: once per batch, in that order.",
+                        got=got, want=want))
     held_out = multiclass_accuracy(predict(model, flat(images[LOOP_IMAGES:])), labels[LOOP_IMAGES:])
     if returned[-1] > 0.3 or held_out < 0.9:
-        return wrong(f"after {LOOP_EPOCHS} epochs the loss is {returned[-1]:.3f} and {held_out:.0%} of "
-                     "held-out toy digits are right; a working loop reaches a loss below 0.3 and 90 %.")
-    return correct(f"{LOOP_EPOCHS} epochs on toy digits: mean loss {returned[0]:.3f} -> {returned[-1]:.3f} "
-                   f"(the course's loop: {expected[-1]:.3f}), {held_out:.0%} of held-out digits right.")
+        return wrong(tr("after {epochs} epochs the loss is {last:.3f} and {held_out:.0%} of held-out toy digits are "
+                        "right; a working loop reaches a loss below 0.3 and 90 %.",
+                        epochs=LOOP_EPOCHS, last=returned[-1], held_out=held_out))
+    return correct(tr("{epochs} epochs on toy digits: mean loss {first:.3f} -> {last:.3f} (the course's loop: "
+                      "{reference_last:.3f}), {held_out:.0%} of held-out digits right.",
+                      epochs=LOOP_EPOCHS, first=returned[0], last=returned[-1], reference_last=expected[-1],
+                      held_out=held_out))
 
 
 def _reference_epoch(model: nn.Module, loader: DataLoader, flat: nn.Module, optimizer: torch.optim.Optimizer) -> float:
@@ -250,26 +262,28 @@ def _loop_error(error: StudentError, watch: _Watch, loss_fn: _WatchedLoss) -> st
     """A targeted message for an exception raised inside the student's training loop."""
     text = str(error)
     if watch.shapes and len(watch.shapes[-1]) == 1:
-        return (f"the model got one long row {watch.shapes[-1]}: the batch dimension was flattened away. "
-                f"Keep it, one row per image ({error.where}).")
+        return tr("the model got one long row {shape}: the batch dimension was flattened away. Keep it, one row per "
+                  "image ({where}).", shape=watch.shapes[-1], where=error.where)
     if watch.shapes and len(watch.shapes[-1]) == 4:
-        return f"the model got the batch unflattened, {watch.shapes[-1]}: flatten it to (B, 784) first ({error.where})."
+        return tr("the model got the batch unflattened, {shape}: flatten it to (B, 784) first ({where}).",
+                  shape=watch.shapes[-1], where=error.where)
     if watch.shapes and watch.shapes[-1][-1] != 784:
-        return (f"the model got rows of {watch.shapes[-1][-1]} numbers, shape {watch.shapes[-1]}: each row must "
-                f"hold one image's 784 pixels. The last batch holds 24 images: write the batch size as x.size(0), "
-                f"not a number ({error.where}).")
+        return tr("the model got rows of {width} numbers, shape {shape}: each row must hold one image's 784 pixels. "
+                  "The last batch holds 24 images: write the batch size as x.size(0), not a number ({where}).",
+                  width=watch.shapes[-1][-1], shape=watch.shapes[-1], where=error.where)
     if "is invalid for input of size" in text:
-        return (f"a batch could not be flattened: {text}. The last batch holds 24 images; write the batch size "
-                f"as x.size(0), not a number ({error.where}).")
+        return tr("a batch could not be flattened: {text}. The last batch holds 24 images; write the batch size as "
+                  "x.size(0), not a number ({where}).", text=text, where=error.where)
     if loss_fn.targets:
         dtype, shape = loss_fn.targets[-1]
         if dtype != torch.int64 or len(shape) != 1:
-            return (f"CrossEntropyLoss got targets {str(dtype).replace('torch.', '')} {shape}: pass the labels as "
-                    f"they come, int64 (B,) digits, without .float() or reshaping ({error.where}).")
+            return tr("CrossEntropyLoss got targets {dtype} {shape}: pass the labels as they come, int64 (B,) "
+                      "digits, without .float() or reshaping ({where}).",
+                      dtype=str(dtype).replace("torch.", ""), shape=shape, where=error.where)
     if "same device" in text or "device" in text.lower() and "expected" in text.lower():
-        return (f"a tensor was on another device: move each batch to the model's device, "
-                f"next(model.parameters()).device ({error.where}).")
-    return f"your loop raised {text} ({error.where})."
+        return tr("a tensor was on another device: move each batch to the model's device, "
+                  "next(model.parameters()).device ({where}).", where=error.where)
+    return tr("your loop raised {text} ({where}).", text=text, where=error.where)
 
 
 class _Recorder(nn.Module):
@@ -305,25 +319,27 @@ def exercise_4(accuracy: Callable[[nn.Module, list], float]) -> Verdict:
     recorder.seen.clear()
     result = student(accuracy, model, batches)
     if not isinstance(result, (int, float)) and not (isinstance(result, torch.Tensor) and result.numel() == 1):
-        return wrong(f"accuracy returned a {type(result).__name__}; return one number (a float).")
+        return wrong(tr("accuracy returned a {type_name}; return one number (a float).",
+                        type_name=type(result).__name__))
     result = float(result)
     if any(training for training, _ in recorder.seen):
-        return wrong("the model was in training mode while you measured: Dropout still switched "
-                     "units off at random. Call model.eval() before the loop.")
+        return wrong(tr("the model was in training mode while you measured: Dropout still switched units off at "
+                        "random. Call model.eval() before the loop."))
     if any(grad for _, grad in recorder.seen):
-        return wrong("gradients were recorded during evaluation: wrap the loop in "
-                     "`with torch.no_grad():` (it saves memory and time).")
+        return wrong(tr("gradients were recorded during evaluation: wrap the loop in `with torch.no_grad():` (it "
+                        "saves memory and time)."))
     if result > 1.0:
-        return wrong(f"got {result:g}: return the fraction correct / total (between 0 and 1), "
-                     "not a count or a percentage.")
+        return wrong(tr("got {result:g}: return the fraction correct / total (between 0 and 1), not a count or a "
+                        "percentage.", result=result))
     if abs(result - mean_of_batches) < 1e-6 and abs(result - expected) > 1e-6:
-        return wrong(f"got {result:.4f}, the mean of the batch accuracies; the last batch holds "
-                     f"only 44 images. Count correct answers and images over all batches: {expected:.4f}.")
+        return wrong(tr("got {result:.4f}, the mean of the batch accuracies; the last batch holds only 44 images. "
+                        "Count correct answers and images over all batches: {expected:.4f}.",
+                        result=result, expected=expected))
     if abs(result - expected) > 1e-6:
-        return wrong(f"got {result:.4f}, expected {expected:.4f}: predicted digit = "
-                     "model(x).argmax(dim=1); count where it equals y.")
-    return correct(f"{expected:.4f} on 300 images in 5 batches (the last one short), "
-                   "measured in eval mode without gradients.")
+        return wrong(tr("got {result:.4f}, expected {expected:.4f}: predicted digit = model(x).argmax(dim=1); count "
+                        "where it equals y.", result=result, expected=expected))
+    return correct(tr("{expected:.4f} on 300 images in 5 batches (the last one short), measured in eval mode "
+                      "without gradients.", expected=expected))
 
 
 @checker("Exercise 5")
@@ -331,31 +347,32 @@ def exercise_5(build_model: Callable[[], nn.Module]) -> Verdict:
     """``build_model()``: the source's network as an ``nn.Sequential`` that starts with ``nn.Flatten()``."""
     model = student(build_model)
     if not isinstance(model, nn.Sequential):
-        return wrong(f"build_model returned a {type(model).__name__}; return nn.Sequential(...).")
+        return wrong(tr("build_model returned a {type_name}; return nn.Sequential(...).",
+                        type_name=type(model).__name__))
     if any(isinstance(layer, nn.Softmax) for layer in model.modules()):
-        return wrong("remove the nn.Softmax: the model outputs logits, CrossEntropyLoss applies "
-                     "the softmax itself.")
+        return wrong(tr("remove the nn.Softmax: the model outputs logits, CrossEntropyLoss applies the softmax "
+                        "itself."))
     x, _ = toy_digits(5, seed=4)
     try:
         out = student(model, x)
     except StudentError as error:
-        return wrong(f"a batch (5, 1, 28, 28) raised: {error}. Start with nn.Flatten() so that "
-                     "nn.Linear(784, 128) gets rows of 784 pixels.")
+        return wrong(tr("a batch (5, 1, 28, 28) raised: {error}. Start with nn.Flatten() so that nn.Linear(784, "
+                        "128) gets rows of 784 pixels.", error=error))
     if tuple(out.shape) != (5, 10):
-        return wrong(f"a batch of 5 images gave outputs {tuple(out.shape)}; expected (5, 10).")
+        return wrong(tr("a batch of 5 images gave outputs {out_shape}; expected (5, 10).", out_shape=tuple(out.shape)))
     shapes = [tuple(p.shape) for p in model.parameters()]
     reference = MNIST_Classifier()
     if shapes != [tuple(p.shape) for p in reference.parameters()]:
-        return wrong(f"the weight shapes are {shapes}; the source's are 784 -> 128 -> 64 -> 10.")
+        return wrong(tr("the weight shapes are {shapes}; the source's are 784 -> 128 -> 64 -> 10.", shapes=shapes))
     with torch.no_grad():
         for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True):
             mine.copy_(theirs)
     if not torch.allclose(model(x), reference(x), atol=1e-6):
-        return wrong("same weights, different outputs: put nn.ReLU() after the first and the "
-                     "second nn.Linear, and nothing after the last.")
+        return wrong(tr("same weights, different outputs: put nn.ReLU() after the first and the second nn.Linear, "
+                        "and nothing after the last."))
     count = sum(p.numel() for p in model.parameters())
-    return correct(f"{count:,} parameters, and with MNIST_Classifier's weights copied in it "
-                   "gives the same logits.")
+    return correct(tr("{count:,} parameters, and with MNIST_Classifier's weights copied in it gives the same logits.",
+                      count=count))
 
 
 @checker("Exercise 6 (diagnose this run)")
@@ -369,16 +386,17 @@ def exercise_6(model_class: type[nn.Module]) -> Verdict:
         together = student(model, x[:8])
         alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
     if tuple(together.shape) != (8, 10):
-        return wrong(f"a batch of 8 images gave outputs {tuple(together.shape)}; expected (8, 10).")
+        return wrong(tr("a batch of 8 images gave outputs {together_shape}; expected (8, 10).",
+                        together_shape=tuple(together.shape)))
     if not torch.allclose(together, alone, atol=1e-5):
-        return wrong("an image's logits still change with the other images in its batch: some line of "
-                     "forward mixes pixels of different images. Which dimension of x holds the images?")
+        return wrong(tr("an image's logits still change with the other images in its batch: some line of forward "
+                        "mixes pixels of different images. Which dimension of x holds the images?"))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(2):
         train_one_epoch(model, TensorBatches(x[:1000], y[:1000], 50, shuffle=False), nn.CrossEntropyLoss(), optimizer)
     held_out = multiclass_accuracy(predict(model, x[1000:]), y[1000:])
     if held_out < 0.9:
-        return wrong(f"after 2 epochs it classifies only {held_out:.0%} of held-out toy digits "
-                     "(chance is 10 %). Compare your forward with the source's, line by line.")
-    return correct(f"each image's logits now depend on that image alone, and 2 epochs reach "
-                   f"{held_out:.0%} on held-out toy digits.")
+        return wrong(tr("after 2 epochs it classifies only {held_out:.0%} of held-out toy digits (chance is 10 %). "
+                        "Compare your forward with the source's, line by line.", held_out=held_out))
+    return correct(tr("each image's logits now depend on that image alone, and 2 epochs reach {held_out:.0%} on "
+                      "held-out toy digits.", held_out=held_out))
