@@ -184,7 +184,7 @@ def test_in_korean_the_checkers_of_notebook_03_answer_in_korean(korean, session_
     flat = check.exercise_3(lambda c: math.log(c)).message
     assert flat.startswith("log(5)는 모든 확률이 1/5인 평평한 추측의 손실로"), flat
     last = check.exercise_4(make_loop(report="last batch")).message
-    assert "마지막 배치에는 지역 324개 중 4개만 있습니다" in last, last
+    assert "마지막 배치에는 구역 324개 중 4개만 있습니다" in last, last
     underflow = check.exercise_1(global_max_softmax).message
     assert underflow.startswith("로짓 행 [-1000.0, -999.0, -998.0]에서 [nan, nan, nan]이(가) 나왔습니다: "), underflow
     solved = check.exercise_3(lambda c: math.log(1 + (c - 1) / math.e))
