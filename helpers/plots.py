@@ -77,9 +77,11 @@ def korean_texts(fig: Figure) -> Iterator[None]:
       axis's formatter at draw time, so its output is translated too. A one-line note in English at
       the bottom says why (``NO_FONT_NOTE``).
     """
-    texts = [t for t in fig.findobj(Text) if HANGUL.search(t.get_text())]
-    if i18n.language() != "ko" or getattr(fig, "_korean_texts", False) or not texts:
-        yield  # English, no Hangul, or already inside (savefig draws the figure)
+    inside = getattr(fig, "_korean_texts", False)  # savefig draws the figure: that draw is inside savefig's
+    korean = i18n.language() == "ko" and not inside
+    texts = [t for t in fig.findobj(Text) if HANGUL.search(t.get_text())] if korean else []
+    if not texts:
+        yield
         return
     font, note = korean_font(), None
     saved = [(t, t.get_text(), t.get_fontproperties().copy()) for t in texts]

@@ -156,13 +156,15 @@ def test_without_a_korean_font_the_figure_falls_back_to_english_with_a_note(kore
     monkeypatch.setattr(plots, "korean_font", lambda: None)
     fig = plot_confusion_matrix(torch.eye(2), ["정확도", "표에 없는 말 7"])  # an entry, and a text with none
     plot = plot_history({"손실": HISTORY}, columns=("val_loss",))
+    plot.supxlabel("에포크")  # taken: the note goes below it instead
     with korean_texts(fig), korean_texts(plot):
         texts = [t.get_text() for f in (fig, plot) for t in f.findobj(plots.Text) if t.get_text()]
         ticks = fig.axes[0].xaxis.get_major_formatter().format_ticks([0, 1])
         assert not any(HANGUL.search(text) for text in texts + ticks), texts + ticks
         assert {"Confusion matrix", "predicted class", "true class", "count"} <= set(texts)
         assert ticks == ["accuracy", "7"] and "loss val loss" in texts
-        assert fig.get_supxlabel() == plots.NO_FONT_NOTE
+        assert fig.get_supxlabel() == plots.NO_FONT_NOTE and plot.get_supxlabel() == "epoch"
+        assert plots.NO_FONT_NOTE in [t.get_text() for t in plot.texts]
     for _ in range(2):
         assert render(fig).startswith(b"\x89PNG")
         assert fig.axes[0].get_title() == "혼동 행렬" and fig.get_supxlabel() == "", "the figure is put back"
