@@ -103,15 +103,15 @@ def describe_device(device: str | torch.device | None = None) -> str:
 
     Example: ``"cuda:0 · NVIDIA H100 80GB HBM3 · 79.2 GiB · torch 2.14.1"``.
     """
-    dev = get_device(device)
+    dev, machine, threads = get_device(device), platform.machine() or tr("unknown CPU"), torch.get_num_threads()
     if dev.type == "cuda":
         index = dev.index if dev.index is not None else torch.cuda.current_device()
         props = torch.cuda.get_device_properties(index)
         detail = f"cuda:{index} · {props.name} · {props.total_memory / 2**30:.1f} GiB"
     elif dev.type == "mps":
-        detail = tr("mps · Apple GPU (Metal) on {machine}", machine=platform.machine() or tr("unknown CPU"))
+        detail = tr("mps · Apple GPU (Metal) on {machine}", machine=machine)
+    elif threads == 1:
+        detail = tr("cpu · {machine} · 1 thread", machine=machine)
     else:
-        threads, machine = torch.get_num_threads(), platform.machine() or tr("unknown CPU")
-        detail = (tr("cpu · {machine} · 1 thread", machine=machine) if threads == 1
-                  else tr("cpu · {machine} · {threads} threads", machine=machine, threads=threads))
+        detail = tr("cpu · {machine} · {threads} threads", machine=machine, threads=threads)
     return f"{detail} · torch {torch.__version__}"

@@ -36,7 +36,6 @@ def _multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Te
     return (logits.argmax(dim=1) == target.reshape(-1)).float().mean()
 
 
-
 def binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> float:
     """Accuracy of probabilities (N, 1) against 0/1 targets (N, 1): predicted 1 when prob > threshold."""
     return _binary_accuracy(probs, target, threshold).item()
@@ -56,7 +55,6 @@ def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Root mean squared error of (N, 1) predictions against (N, 1) targets, in the targets' units."""
     _check_rows(pred, target)
     return torch.sqrt(torch.mean((pred.reshape(-1).float() - target.reshape(-1).float()) ** 2)).item()
-
 
 
 #: The metrics above that average over rows, each with its 0-d tensor twin. RMSE is missing on
