@@ -62,11 +62,6 @@ BAND_NAMES = ("low", "middle", "high")
 Task = Literal["regression", "binary", "bands"]
 
 
-def _sha256_normalized(data: bytes) -> str:
-    # Windows line endings folded to Unix ones, so a checkout with git's autocrlf still matches.
-    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
-
-
 def bundled_boston() -> Traversable:
     """The copy of ``boston_housing.csv`` that ships inside the ``helpers`` package (package data,
     so an installed wheel has it as much as a clone does)."""
@@ -98,7 +93,7 @@ def load_boston(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
         ))
     data = source.read_bytes()
     restore = tr("Use the original: {reinstall}.", reinstall=reinstall)
-    digest = _sha256_normalized(data)
+    digest = hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()  # CRLF folded: git's autocrlf matches
     if digest != BOSTON_SHA256:
         raise ValueError(tr("{source} is damaged or modified: SHA-256 {digest}..., expected {expected}... {restore}",
                             source=source, digest=digest[:12], expected=BOSTON_SHA256[:12], restore=restore))

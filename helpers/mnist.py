@@ -66,20 +66,10 @@ def check_mnist_files(data_dir: str | os.PathLike | None = None) -> dict[str, st
     return problems
 
 
-def _set_aside(raw: Path, names: list[str]) -> list[Path]:
-    """Rename damaged files to ``<name>.damaged`` so a download can replace them; nothing is deleted."""
-    moved = []
-    for name in names:
-        target = raw / f"{name}.damaged"
-        (raw / name).replace(target)
-        moved.append(target)
-    return moved
-
-
 def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
     """Make sure the four verified MNIST files are in place; return the data directory.
 
-    Damaged files are renamed to ``*.damaged`` and downloaded again (when ``download``).
+    Damaged files are renamed to ``*.damaged`` (never deleted) and downloaded again (when ``download``).
 
     Raises:
         MNISTDataError: files are missing or damaged and the download is off or failed.
@@ -97,9 +87,9 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
         from torchvision import datasets  # imported when needed: torchvision takes seconds to import
 
         try:
-            set_aside = _set_aside(raw, damaged)
-            if set_aside:
-                names = ", ".join(p.name for p in set_aside)
+            # damaged files are renamed <name>.damaged, so the download can replace them: nothing is deleted
+            names = ", ".join((raw / name).replace(raw / f"{name}.damaged").name for name in damaged)
+            if names:
                 kept = "\n" + tr("The damaged copies were kept as: {names}.", names=names)
                 print(tr("Set aside damaged MNIST files: {names}", names=names))
             datasets.MNIST(str(root), train=True, download=True)
