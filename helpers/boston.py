@@ -28,6 +28,7 @@ from helpers.data import (
     resolve_data_dir,
     split_indices,
 )
+from helpers.i18n import tr
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable  # Python 3.11+; only for the annotation
@@ -43,10 +44,10 @@ class SharedList(list):
     Reading, slicing, ``+`` and ``frame[FEATURES]`` work as for any list."""
 
     def _refuse(self, *args: object, **kwargs: object) -> None:
-        raise TypeError(
+        raise TypeError(tr(
             "FEATURES is shared by the whole course and cannot be changed. Make your own copy first, e.g. "
             'mine = list(FEATURES); mine.remove("B"), or build a new list: [n for n in FEATURES if n != "B"].'
-        )
+        ))
 
     append = extend = insert = remove = pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
@@ -59,11 +60,6 @@ TARGET = "MEDV"
 BAND_NAMES = ("low", "middle", "high")
 
 Task = Literal["regression", "binary", "bands"]
-
-
-def _sha256_normalized(data: bytes) -> str:
-    # Windows line endings folded to Unix ones, so a checkout with git's autocrlf still matches.
-    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
 
 
 def bundled_boston() -> Traversable:
@@ -85,26 +81,26 @@ def load_boston(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """
     candidates = [resolve_data_dir(data_dir) / BOSTON_FILENAME, bundled_boston()]
     source = next((c for c in candidates if c.is_file()), None)
-    reinstall = (
+    reinstall = tr(
         "reinstall the course's package (`pip install --force-reinstall --no-deps .` in the course folder), "
-        f"or in a clone restore it with `git checkout -- helpers/{BOSTON_FILENAME}`"
+        "or in a clone restore it with `git checkout -- helpers/{filename}`", filename=BOSTON_FILENAME
     )
     if source is None:
-        raise FileNotFoundError(
-            f"Boston housing data not found (looked for {', '.join(map(str, candidates))}). It ships inside the "
-            f"course's package: {reinstall}; or pass DATA_DIR (or set {DATA_DIR_ENV_VAR}) to a folder that holds "
-            f"{BOSTON_FILENAME}."
-        )
+        raise FileNotFoundError(tr(
+            "Boston housing data not found (looked for {places}). It ships inside the course's package: "
+            "{reinstall}; or pass DATA_DIR (or set {env}) to a folder that holds {filename}.",
+            places=", ".join(map(str, candidates)), reinstall=reinstall, env=DATA_DIR_ENV_VAR, filename=BOSTON_FILENAME,
+        ))
     data = source.read_bytes()
-    restore = f"Use the original: {reinstall}."
-    digest = _sha256_normalized(data)
+    restore = tr("Use the original: {reinstall}.", reinstall=reinstall)
+    digest = hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()  # CRLF folded: git's autocrlf matches
     if digest != BOSTON_SHA256:
-        raise ValueError(
-            f"{source} is damaged or modified: SHA-256 {digest[:12]}..., expected {BOSTON_SHA256[:12]}... {restore}"
-        )
+        raise ValueError(tr("{source} is damaged or modified: SHA-256 {digest}..., expected {expected}... {restore}",
+                            source=source, digest=digest[:12], expected=BOSTON_SHA256[:12], restore=restore))
     frame = pd.read_csv(io.BytesIO(data))
     if list(frame.columns) != FEATURES + [TARGET] or len(frame) != BOSTON_ROWS:
-        raise ValueError(f"{source} is not the 506-row Boston table with columns {FEATURES + [TARGET]}. {restore}")
+        raise ValueError(tr("{source} is not the 506-row Boston table with columns {columns}. {restore}",
+                            source=source, columns=FEATURES + [TARGET], restore=restore))
     return frame
 
 
@@ -166,11 +162,12 @@ def boston_splits(
     training rows alone, so the validation and test rows stay unseen.
     """
     if task not in ("regression", "binary", "bands"):
-        raise ValueError(f'task must be "regression", "binary" or "bands", got {task!r}')
+        raise ValueError(tr('task must be "regression", "binary" or "bands", got {task!r}', task=task))
     columns = list(columns)
     unknown = [name for name in columns if name not in FEATURES]
     if unknown or not columns:
-        raise ValueError(f"columns must be a non-empty list of names from FEATURES {FEATURES}; unknown: {unknown}")
+        raise ValueError(tr("columns must be a non-empty list of names from FEATURES {features}; unknown: {unknown}",
+                            features=FEATURES, unknown=unknown))
     frame = load_boston(data_dir)
     indices = split_indices(len(frame), test_fraction=test_fraction, val_fraction=val_fraction, seed=seed)
     train, val, test = (frame.iloc[idx] for idx in indices)

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from helpers.i18n import tr
 from helpers.models import model_device
 
 
@@ -45,25 +46,27 @@ def load_checkpoint(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No checkpoint at {path}. Save one first with save_checkpoint(model, {str(path)!r}).")
+        raise FileNotFoundError(tr("No checkpoint at {path}. Save one first with save_checkpoint(model, {name!r}).",
+                                   path=path, name=str(path)))
     if map_location is None:
         map_location = model_device(model)
     state = torch.load(path, map_location=map_location, weights_only=True)
     if not isinstance(state, dict):
-        raise ValueError(f"{path} does not hold a state_dict (got {type(state).__name__})")
+        raise ValueError(tr("{path} does not hold a state_dict (got {kind})", path=path, kind=type(state).__name__))
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     mismatched = [
-        f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+        tr("{name}: file {file} vs model {model}", name=k, file=tuple(v.shape), model=tuple(own[k].shape))
         for k, v in state.items()
         if k in own and v.shape != own[k].shape
     ]
     if missing or unexpected or mismatched:
-        raise ValueError(
-            f"{path} was saved from a different architecture. Missing in the file: {missing}; "
-            f"not in the model: {unexpected}; shape mismatches: {mismatched}. "
-            "Build the model with the same layers as when it was saved."
-        )
+        raise ValueError(tr(
+            "{path} was saved from a different architecture. Missing in the file: {missing}; "
+            "not in the model: {unexpected}; shape mismatches: {mismatched}. "
+            "Build the model with the same layers as when it was saved.",
+            path=path, missing=missing, unexpected=unexpected, mismatched=mismatched,
+        ))
     model.load_state_dict(state)
     return model

@@ -12,6 +12,7 @@ import warnings
 import torch
 from torch import nn
 
+from helpers.i18n import tr
 from helpers.models import last_layer
 
 _ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
@@ -32,37 +33,37 @@ def check_shapes(pred: torch.Tensor, target: torch.Tensor, loss_fn: nn.Module) -
         if pred.shape != target.shape:
             fix = ""
             if pred.ndim == 2 and pred.shape[1] == 1 and target.ndim == 1:
-                fix = " Fix: reshape the targets to (N, 1) with y.view(-1, 1) (or y.unsqueeze(1))."
+                fix = " " + tr("Fix: reshape the targets to (N, 1) with y.view(-1, 1) (or y.unsqueeze(1)).")
             elif target.ndim == 2 and target.shape[1] == 1 and pred.ndim == 1:
-                fix = " Fix: have the model output (N, 1), or reshape the targets with y.view(-1)."
-            raise ValueError(
-                f"{type(loss_fn).__name__} got predictions of shape {tuple(pred.shape)} and targets of shape "
-                f"{tuple(target.shape)}. They must match exactly; otherwise they broadcast and the loss "
-                f"compares every prediction with every target.{fix}"
-            )
+                fix = " " + tr("Fix: have the model output (N, 1), or reshape the targets with y.view(-1).")
+            raise ValueError(tr(
+                "{loss} got predictions of shape {pred} and targets of shape {target}. They must match exactly; "
+                "otherwise they broadcast and the loss compares every prediction with every target.{fix}",
+                loss=type(loss_fn).__name__, pred=tuple(pred.shape), target=tuple(target.shape), fix=fix,
+            ))
     elif isinstance(loss_fn, nn.CrossEntropyLoss):
         if pred.ndim != 2:
-            raise ValueError(
-                f"CrossEntropyLoss expects class scores of shape (N, C), got {tuple(pred.shape)}. "
-                "Flatten images before the first nn.Linear (x.view(x.size(0), -1))."
-            )
+            raise ValueError(tr(
+                "CrossEntropyLoss expects class scores of shape (N, C), got {shape}. "
+                "Flatten images before the first nn.Linear (x.view(x.size(0), -1)).", shape=tuple(pred.shape)
+            ))
         if target.shape == pred.shape and target.is_floating_point():
             return  # class probabilities as targets
         if target.ndim == 2 and target.shape[1] == 1:
-            raise ValueError(
-                f"CrossEntropyLoss expects class-index targets of shape (N,), got {tuple(target.shape)}. "
-                "Fix: y.view(-1) (or y.squeeze(1))."
-            )
+            raise ValueError(tr(
+                "CrossEntropyLoss expects class-index targets of shape (N,), got {shape}. "
+                "Fix: y.view(-1) (or y.squeeze(1)).", shape=tuple(target.shape)
+            ))
         if target.shape != pred.shape[:1]:
-            raise ValueError(
-                f"CrossEntropyLoss got scores {tuple(pred.shape)} and targets {tuple(target.shape)}: "
-                "targets must be class indices of shape (N,)."
-            )
+            raise ValueError(tr(
+                "CrossEntropyLoss got scores {pred} and targets {target}: targets must be class indices of shape (N,).",
+                pred=tuple(pred.shape), target=tuple(target.shape),
+            ))
         if target.dtype != torch.int64:
-            raise ValueError(
-                f"CrossEntropyLoss expects class indices as int64 (torch.long), got {target.dtype}. "
-                "Fix: y.long()."
-            )
+            raise ValueError(tr(
+                "CrossEntropyLoss expects class indices as int64 (torch.long), got {dtype}. Fix: y.long().",
+                dtype=target.dtype,
+            ))
 
 
 def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module) -> list[str]:
@@ -82,23 +83,23 @@ def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module)
             and torch.allclose(pred.sum(dim=1), torch.ones(len(pred), device=pred.device), atol=1e-4)
         )
         if isinstance(last, nn.Softmax) or looks_like_probs:
-            messages.append(
+            messages.append(tr(
                 "The model ends in a softmax, but CrossEntropyLoss applies log-softmax itself: the softmax "
                 "runs twice, the loss cannot fall below a floor and learning slows. Remove the nn.Softmax "
                 "layer and let the model output raw scores (logits); apply torch.softmax only to read "
                 "probabilities."
-            )
+            ))
     elif isinstance(loss_fn, nn.BCEWithLogitsLoss) and isinstance(last, nn.Sigmoid):
-        messages.append(
+        messages.append(tr(
             "The model ends in nn.Sigmoid, but BCEWithLogitsLoss applies the sigmoid itself: it is applied "
             "twice. Remove the nn.Sigmoid layer (or keep it and use nn.BCELoss)."
-        )
+        ))
     elif isinstance(loss_fn, nn.BCELoss) and pred.numel() and bool(((pred < 0) | (pred > 1)).any()):
-        messages.append(
-            f"BCELoss needs probabilities in [0, 1], but the model output ranges over "
-            f"[{pred.min().item():.3g}, {pred.max().item():.3g}]. End the model with nn.Sigmoid, or better, "
-            "output logits and use nn.BCEWithLogitsLoss."
-        )
+        messages.append(tr(
+            "BCELoss needs probabilities in [0, 1], but the model output ranges over [{low:.3g}, {high:.3g}]. "
+            "End the model with nn.Sigmoid, or better, output logits and use nn.BCEWithLogitsLoss.",
+            low=pred.min().item(), high=pred.max().item(),
+        ))
     for message in messages:
         warnings.warn(message, PitfallWarning, stacklevel=3)
     return messages

@@ -17,6 +17,7 @@ import platformdirs
 import torch
 from torch.utils.data import Dataset
 
+from helpers.i18n import tr
 from helpers.validate import fraction, fraction_or_zero, positive_int
 
 #: Environment variable naming the data folder, e.g. ``COURSE_DATA_DIR=/data/course``.
@@ -73,7 +74,8 @@ def split_indices(
     n_test = int(round(n * test_fraction))
     n_val = int(round((n - n_test) * val_fraction))
     if n_test == 0 or n - n_test - n_val < 1:
-        raise ValueError(f"{n} rows cannot be split with test_fraction={test_fraction}, val_fraction={val_fraction}")
+        raise ValueError(tr("{n} rows cannot be split with test_fraction={test}, val_fraction={val}",
+                              n=n, test=test_fraction, val=val_fraction))
     test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
     return np.sort(train), np.sort(val), np.sort(test)
 
@@ -101,7 +103,8 @@ class Standardizer:
         """Fit on ``x`` (N, F). A constant feature gets std 1 (no division by zero)."""
         x = as_float_tensor(x)
         if x.ndim != 2 or len(x) < 2:
-            raise ValueError(f"Standardizer.fit needs a 2-D array with at least 2 rows, got shape {tuple(x.shape)}")
+            raise ValueError(tr("Standardizer.fit needs a 2-D array with at least 2 rows, got shape {shape}",
+                                  shape=tuple(x.shape)))
         std = x.std(dim=0, correction=0)
         return cls(mean=x.mean(dim=0), std=torch.where(std > 0, std, torch.ones_like(std)))
 
@@ -109,7 +112,8 @@ class Standardizer:
         """Standardize ``x`` (N, F) -> float32 (N, F)."""
         x = as_float_tensor(x)
         if x.ndim != 2 or x.shape[1] != self.mean.shape[0]:
-            raise ValueError(f"expected shape (N, {self.mean.shape[0]}), got {tuple(x.shape)}")
+            raise ValueError(tr("expected shape (N, {features}), got {shape}",
+                                features=self.mean.shape[0], shape=tuple(x.shape)))
         return (x - self.mean) / self.std
 
 
@@ -126,7 +130,8 @@ class TabularDataset(Dataset):
             targets = targets.to_numpy(copy=True)  # read-only in pandas 3: torch would warn
         self.targets = torch.as_tensor(targets)
         if len(self.features) != len(self.targets):
-            raise ValueError(f"features and targets differ in rows: {len(self.features)} != {len(self.targets)}")
+            raise ValueError(tr("features and targets differ in rows: {features} != {targets}",
+                                  features=len(self.features), targets=len(self.targets)))
 
     def __len__(self) -> int:
         return len(self.features)
@@ -145,9 +150,9 @@ class TensorBatches:
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = True, seed: int = 0):
         if len(x) != len(y):
-            raise ValueError(f"x and y must have the same number of rows: {len(x)} != {len(y)}")
+            raise ValueError(tr("x and y must have the same number of rows: {x} != {y}", x=len(x), y=len(y)))
         if x.device != y.device:
-            raise ValueError(f"x and y must be on the same device, got {x.device} and {y.device}")
+            raise ValueError(tr("x and y must be on the same device, got {x} and {y}", x=x.device, y=y.device))
         self.x, self.y = x, y
         self.batch_size = positive_int("batch_size", batch_size)
         self.shuffle = shuffle

@@ -12,6 +12,8 @@ import platform
 
 import torch
 
+from helpers.i18n import tr
+
 #: Environment variable that overrides the automatic choice, e.g. ``COURSE_DEVICE=cpu``.
 DEVICE_ENV_VAR = "COURSE_DEVICE"
 
@@ -58,40 +60,42 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     if isinstance(preference, torch.device):
         preference = str(preference)
     choice = (preference or "auto").strip().lower()
-    source = "preference"
+    source = tr("preference")
     if choice == "auto":
         env = os.environ.get(DEVICE_ENV_VAR, "").strip().lower()
         if env in ("", "auto"):
             return _auto_device()
-        choice, source = env, f"environment variable {DEVICE_ENV_VAR}"
+        choice, source = env, tr("environment variable {name}", name=DEVICE_ENV_VAR)
 
     available = available_devices()
 
     def unavailable(why: str) -> ValueError:
-        return ValueError(
-            f"Device {choice!r} (from {source}) {why}. "
-            f"Available here: {', '.join(available)}. "
-            'Use DEVICE="auto" to pick the best one automatically.'
-        )
+        return ValueError(tr(
+            "Device {choice!r} (from {source}) {why}. Available here: {available}. "
+            'Use DEVICE="auto" to pick the best one automatically.',
+            choice=choice, source=source, why=why, available=", ".join(available),
+        ))
 
     if choice == "cpu":
         return torch.device("cpu")
     if choice == "mps":
         if not _mps_available():
-            raise unavailable("is not available (Apple MPS needs a Mac with Apple silicon and a torch build with MPS)")
+            raise unavailable(
+                tr("is not available (Apple MPS needs a Mac with Apple silicon and a torch build with MPS)"))
         return torch.device("mps")
     if choice == "cuda" or choice.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise unavailable("is not available (no CUDA GPU, or torch was installed without CUDA)")
+            raise unavailable(tr("is not available (no CUDA GPU, or torch was installed without CUDA)"))
         if choice == "cuda":
             return torch.device("cuda")
         index_text = choice.split(":", 1)[1]
         if not index_text.isdigit():
-            raise unavailable("is not a valid device name (write cuda:0, cuda:1, ...)")
+            raise unavailable(tr("is not a valid device name (write cuda:0, cuda:1, ...)"))
         if int(index_text) >= torch.cuda.device_count():
-            raise unavailable(f"does not exist: this machine has {torch.cuda.device_count()} CUDA device(s)")
+            count = torch.cuda.device_count()
+            raise unavailable(tr("does not exist: this machine has {count} CUDA device(s)", count=count))
         return torch.device(choice)
-    raise unavailable('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")')
+    raise unavailable(tr('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")'))
 
 
 def describe_device(device: str | torch.device | None = None) -> str:
@@ -99,14 +103,15 @@ def describe_device(device: str | torch.device | None = None) -> str:
 
     Example: ``"cuda:0 · NVIDIA H100 80GB HBM3 · 79.2 GiB · torch 2.14.1"``.
     """
-    dev = get_device(device)
+    dev, machine, threads = get_device(device), platform.machine() or tr("unknown CPU"), torch.get_num_threads()
     if dev.type == "cuda":
         index = dev.index if dev.index is not None else torch.cuda.current_device()
         props = torch.cuda.get_device_properties(index)
         detail = f"cuda:{index} · {props.name} · {props.total_memory / 2**30:.1f} GiB"
     elif dev.type == "mps":
-        detail = f"mps · Apple GPU (Metal) on {platform.machine() or 'unknown CPU'}"
+        detail = tr("mps · Apple GPU (Metal) on {machine}", machine=machine)
+    elif threads == 1:
+        detail = tr("cpu · {machine} · 1 thread", machine=machine)
     else:
-        threads = torch.get_num_threads()
-        detail = f"cpu · {platform.machine() or 'unknown CPU'} · {threads} thread{'s' if threads != 1 else ''}"
+        detail = tr("cpu · {machine} · {threads} threads", machine=machine, threads=threads)
     return f"{detail} · torch {torch.__version__}"

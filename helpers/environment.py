@@ -10,6 +10,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from helpers.i18n import tr  # the standard library only: safe before any dependency check
+
 #: The import names of the package's run-time dependencies (pyproject.toml [project] dependencies).
 REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "torchinfo", "platformdirs")
 
@@ -26,10 +28,11 @@ def require_dependencies() -> None:
     """Raise ``ModuleNotFoundError`` with one line that says what to run when a dependency is missing."""
     missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
     if missing:
-        raise ModuleNotFoundError(
-            f"The course needs {', '.join(missing)}, which this kernel's Python ({sys.executable}) lacks: "
-            f"run `{install_command(missing)}` in a cell, then Kernel > Restart Kernel and run the notebook again."
-        )
+        raise ModuleNotFoundError(tr(
+            "The course needs {missing}, which this kernel's Python ({python}) lacks: "
+            "run `{command}` in a cell, then Kernel > Restart Kernel and run the notebook again.",
+            missing=", ".join(missing), python=sys.executable, command=install_command(missing),
+        ))
 
 
 require_dependencies()  # on import: ``helpers/__init__.py`` imports this module before anything else

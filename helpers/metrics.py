@@ -13,10 +13,13 @@ from collections.abc import Callable
 
 import torch
 
+from helpers.i18n import tr
+
 
 def _check_rows(pred: torch.Tensor, target: torch.Tensor) -> None:
     if len(pred) != len(target):
-        raise ValueError(f"predictions and targets have different numbers of rows: {len(pred)} != {len(target)}")
+        raise ValueError(tr("predictions and targets have different numbers of rows: {pred} != {target}",
+                            pred=len(pred), target=len(target)))
 
 
 def _binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
@@ -31,7 +34,6 @@ def _binary_accuracy_logits(logits: torch.Tensor, target: torch.Tensor) -> torch
 def _multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     _check_rows(logits, target)
     return (logits.argmax(dim=1) == target.reshape(-1)).float().mean()
-
 
 
 def binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> float:
@@ -53,7 +55,6 @@ def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Root mean squared error of (N, 1) predictions against (N, 1) targets, in the targets' units."""
     _check_rows(pred, target)
     return torch.sqrt(torch.mean((pred.reshape(-1).float() - target.reshape(-1).float()) ** 2)).item()
-
 
 
 #: The metrics above that average over rows, each with its 0-d tensor twin. RMSE is missing on
@@ -82,7 +83,7 @@ def confusion_matrix(predicted: torch.Tensor, target: torch.Tensor, num_classes:
     _check_rows(predicted, target)
     predicted, target = predicted.reshape(-1).long().cpu(), target.reshape(-1).long().cpu()
     if len(target) and (min(predicted.min(), target.min()) < 0 or max(predicted.max(), target.max()) >= num_classes):
-        raise ValueError(f"class indices must be in [0, {num_classes - 1}]")
+        raise ValueError(tr("class indices must be in [0, {last}]", last=num_classes - 1))
     flat = torch.bincount(target * num_classes + predicted, minlength=num_classes * num_classes)
     return flat.reshape(num_classes, num_classes)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from helpers.data import DATA_DIR_ENV_VAR, resolve_data_dir
+from helpers.i18n import tr
 
 if TYPE_CHECKING:
     from torchvision import datasets
@@ -57,28 +58,18 @@ def check_mnist_files(data_dir: str | os.PathLike | None = None) -> dict[str, st
     for name, expected in MNIST_MD5.items():
         path = raw / name
         if not path.is_file():
-            problems[name] = "missing"
+            problems[name] = tr("missing")
         else:
             actual = _md5(path)
             if actual != expected:
-                problems[name] = f"damaged (md5 {actual}, expected {expected})"
+                problems[name] = tr("damaged (md5 {actual}, expected {expected})", actual=actual, expected=expected)
     return problems
-
-
-def _set_aside(raw: Path, names: list[str]) -> list[Path]:
-    """Rename damaged files to ``<name>.damaged`` so a download can replace them; nothing is deleted."""
-    moved = []
-    for name in names:
-        target = raw / f"{name}.damaged"
-        (raw / name).replace(target)
-        moved.append(target)
-    return moved
 
 
 def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
     """Make sure the four verified MNIST files are in place; return the data directory.
 
-    Damaged files are renamed to ``*.damaged`` and downloaded again (when ``download``).
+    Damaged files are renamed to ``*.damaged`` (never deleted) and downloaded again (when ``download``).
 
     Raises:
         MNISTDataError: files are missing or damaged and the download is off or failed.
@@ -89,37 +80,39 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
     problems = check_mnist_files(root)
     if not problems:
         return root
-    damaged = [name for name, problem in problems.items() if problem != "missing"]
-    cause = "downloading is switched off (download=False)"
+    damaged = [name for name in problems if (raw / name).is_file()]
+    cause = tr("downloading is switched off (download=False)")
     kept = ""
     if download:
         from torchvision import datasets  # imported when needed: torchvision takes seconds to import
 
         try:
-            set_aside = _set_aside(raw, damaged)
-            if set_aside:
-                kept = f"\nThe damaged copies were kept as: {', '.join(p.name for p in set_aside)}."
-                print(f"Set aside damaged MNIST files: {', '.join(p.name for p in set_aside)}")
+            # damaged files are renamed <name>.damaged, so the download can replace them: nothing is deleted
+            names = ", ".join((raw / name).replace(raw / f"{name}.damaged").name for name in damaged)
+            if names:
+                kept = "\n" + tr("The damaged copies were kept as: {names}.", names=names)
+                print(tr("Set aside damaged MNIST files: {names}", names=names))
             datasets.MNIST(str(root), train=True, download=True)
             datasets.MNIST(str(root), train=False, download=True)
         except PermissionError as exc:  # a read-only folder, e.g. a class image's shared data
-            cause = f"the folder cannot be written: {exc.strerror}"
+            cause = tr("the folder cannot be written: {reason}", reason=exc.strerror)
         except Exception as exc:  # network errors come as URLError, RuntimeError, OSError...
-            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no detail"
-            cause = f"the download failed ({type(exc).__name__}: {detail})"
+            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else tr("no detail")
+            cause = tr("the download failed ({error}: {detail})", error=type(exc).__name__, detail=detail)
         else:
-            cause = "the downloaded files do not match the published checksums"
+            cause = tr("the downloaded files do not match the published checksums")
         problems = check_mnist_files(root)
         if not problems:
             return root
     listing = "\n".join(f"  - {name}: {problem}" for name, problem in problems.items())
-    raise MNISTDataError(
-        f"MNIST is not ready in {raw} ({cause}): copy the four uncompressed idx files there, or set "
-        f"{DATA_DIR_ENV_VAR} (or pass DATA_DIR) to a folder that holds MNIST/raw/, then run this cell again.\n"
-        f"Missing or damaged:\n{listing}{kept}\n"
+    raise MNISTDataError(tr(
+        "MNIST is not ready in {raw} ({cause}): copy the four uncompressed idx files there, or set "
+        "{env} (or pass DATA_DIR) to a folder that holds MNIST/raw/, then run this cell again.\n"
+        "Missing or damaged:\n{listing}{kept}\n"
         "On a machine with internet, running the notebook once downloads them. On a class server without "
-        f"internet, your instructor puts them in the class image and sets {DATA_DIR_ENV_VAR}."
-    )
+        "internet, your instructor puts them in the class image and sets {env}.",
+        raw=raw, cause=cause, env=DATA_DIR_ENV_VAR, listing=listing, kept=kept,
+    ))
 
 
 def load_mnist(

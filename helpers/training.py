@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from helpers.checks import check_pitfalls
+from helpers.i18n import tr
 from helpers.metrics import batch_metric
 from helpers.models import model_device
 from helpers.progress import make_bar
@@ -79,7 +80,7 @@ def train_one_epoch(
             totals[name] += fn(pred.detach(), y) * len(x)
         count += len(x)
     if count == 0:
-        raise ValueError("train_one_epoch() got no batches: the training data is empty")
+        raise ValueError(tr("train_one_epoch() got no batches: the training data is empty"))
     return _means(totals, count)
 
 
@@ -102,7 +103,7 @@ def evaluate(
                 totals[name] += fn(pred, y) * len(x)
             count += len(x)
     if count == 0:
-        raise ValueError("evaluate() got no batches: the data is empty")
+        raise ValueError(tr("evaluate() got no batches: the data is empty"))
     return _means(totals, count)
 
 
@@ -117,7 +118,7 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 4096) -> tor
     with eval_mode(model):
         outputs = [model(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
     if not outputs:
-        raise ValueError("predict() got no inputs")
+        raise ValueError(tr("predict() got no inputs"))
     return torch.cat(outputs)
 
 
@@ -150,10 +151,10 @@ def fit(
     """
     positive_int("epochs", epochs)
     if restore_best and val_data is None:
-        raise ValueError("restore_best=True needs val_data: the best epoch is chosen on validation data")
+        raise ValueError(tr("restore_best=True needs val_data: the best epoch is chosen on validation data"))
     rows = []
     best_loss, best_state = math.inf, None
-    bar = make_bar(epochs, desc="training", enabled=progress)
+    bar = make_bar(epochs, desc=tr("training"), enabled=progress)
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
@@ -161,10 +162,11 @@ def fit(
                 model, train_data, loss_fn, optimizer, metrics, scheduler=scheduler, check=epoch == 1
             )
             if not math.isfinite(scores["loss"]):
-                raise FloatingPointError(
-                    f"The training loss became {scores['loss']} in epoch {epoch}: training diverged. Try a "
-                    "10x smaller learning rate, standardized inputs, or check the data for NaN values."
-                )
+                raise FloatingPointError(tr(
+                    "The training loss became {loss} in epoch {epoch}: training diverged. Try a "
+                    "10x smaller learning rate, standardized inputs, or check the data for NaN values.",
+                    loss=scores["loss"], epoch=epoch,
+                ))
             row = {"epoch": epoch, **{f"train_{k}": v for k, v in scores.items()}}
             if val_data is not None:
                 row.update({f"val_{k}": v for k, v in evaluate(model, val_data, loss_fn, metrics).items()})
@@ -175,8 +177,9 @@ def fit(
             bar.update(1)
             bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.endswith("loss")}, refresh=False)
     except KeyboardInterrupt as stop:
-        print(f"Training stopped during epoch {len(rows) + 1} of {epochs}: {len(rows)} epoch(s) finished; the "
-              "model keeps the weights it has now. The cells below will not run: run them when you are ready.")
+        print(tr("Training stopped during epoch {epoch} of {epochs}: {finished} epoch(s) finished; the "
+                 "model keeps the weights it has now. The cells below will not run: run them when you are ready.",
+                 epoch=len(rows) + 1, epochs=epochs, finished=len(rows)))
         stop.history = pd.DataFrame(rows)  # type: ignore[attr-defined]
         raise
     finally:
@@ -193,5 +196,5 @@ def best_epoch(history: pd.DataFrame, column: str = "val_loss") -> int:
     on a few dozen validation rows jumps in steps of one row. Ties go to the earlier epoch.
     """
     if column not in history.columns or history.empty:
-        raise ValueError(f"the history has no {column!r} values: train with val_data=... first")
+        raise ValueError(tr("the history has no {column!r} values: train with val_data=... first", column=column))
     return int(history.loc[history[column].idxmin(), "epoch"])
