@@ -104,7 +104,7 @@ def test_tr_translates_fills_in_and_falls_back(monkeypatch):
     assert i18n.tr("a text with no entry {x}", x=1) == "a text with no entry 1"
     assert i18n.to_english(korean) == "EPOCHS must be an integer >= 1, got 0"
     assert i18n.to_english("표에 없는 문장") is None
-    with pytest.raises(ValueError, match="language must be one of 'en', 'ko', got 'kr'"):
+    with pytest.raises(ValueError, match="language는 'en', 'ko' 중 하나여야 합니다. 받은 값: 'kr'"):
         i18n.set_language("kr")
     assert i18n.language() == "ko", "a refused language changes nothing"
 
@@ -123,8 +123,9 @@ def test_no_message_reaches_the_student_without_tr():
             if isinstance(node, ast.Call) and node.args:
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 first = node.args[0]
-                text = isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(
-                    first.value, str) and re.search(r"[a-z]{3} [a-z]{2}", first.value))
+                parts = first.values if isinstance(first, ast.JoinedStr) else [first]
+                literal = "".join(p.value for p in parts if isinstance(p, ast.Constant) and isinstance(p.value, str))
+                text = re.search(r"[a-z]{3} [a-z]{2}", literal)  # words, not just "DEVICE: {exc}"
                 if name in SHOWN and text:
                     raw.append(f"{path.relative_to(tx.ROOT)}:{node.lineno}: {name}({ast.unparse(first)[:80]})")
     assert raw == [], "messages not translated (wrap them in tr(...)):\n" + "\n".join(raw)
