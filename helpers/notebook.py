@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import torch
 from IPython.display import JSON
 
@@ -19,7 +20,8 @@ def setup_notebook(seed: int, device: str = "auto", language: str = "en") -> tor
         device = setup_notebook(seed=SEED, device=DEVICE, language="en")
 
     - ``language`` ("en" or "ko") is the language of every later message of the helpers and the
-      exercise checkers, and of the figures' labels (Korean where a Hangul font is installed).
+      exercise checkers, and of the figures' labels (Korean where a Hangul font is installed). In
+      Korean, pandas counts a Hangul character as two columns, so printed tables stay aligned.
     - ``seed`` seeds Python, NumPy and torch: the split, the initial weights and the shuffling.
     - ``device`` ("auto", "cpu", "cuda", "cuda:N", "mps") picks where to train; a device that is
       not there stops here with one line that lists the ones that are.
@@ -30,6 +32,7 @@ def setup_notebook(seed: int, device: str = "auto", language: str = "en") -> tor
     Prints one line about the device, e.g. ``cpu · x86_64 · 1 thread · torch 2.14.1``.
     """
     set_language(language)
+    pd.set_option("display.unicode.east_asian_width", language == "ko")
     try:
         chosen = get_device(device)
     except ValueError as exc:

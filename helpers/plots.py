@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,8 +59,17 @@ class NotebookFigure(Figure):
 
 @functools.cache
 def korean_font() -> str | None:
-    """The first of ``KOREAN_FONTS`` that matplotlib finds installed, or ``None``."""
+    """The first of ``KOREAN_FONTS`` that matplotlib finds installed, or ``None``.
+
+    matplotlib lists the system's fonts once and caches the list, so a font installed later (on Colab:
+    ``!apt-get -qq install fonts-nanum``) is looked for among the font files and added; the kernel must
+    restart after the install, as for any library."""
     installed = {font.name for font in font_manager.fontManager.ttflist}
+    if not installed.intersection(KOREAN_FONTS):
+        for path in font_manager.findSystemFonts():
+            if re.search(r"nanum|notosanscjk|notosanskr|malgun|applegothic", Path(path).name, re.IGNORECASE):
+                font_manager.fontManager.addfont(path)
+        installed = {font.name for font in font_manager.fontManager.ttflist}
     return next((name for name in KOREAN_FONTS if name in installed), None)
 
 

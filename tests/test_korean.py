@@ -4,6 +4,7 @@ Hangul with a Korean font, or fall back to English with a note where none is ins
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 import pandas as pd
@@ -169,3 +170,13 @@ def test_without_a_korean_font_the_figure_falls_back_to_english_with_a_note(kore
         fig.savefig(io.BytesIO(), format="png", dpi=50, bbox_inches="tight")
     assert fig.axes[0].get_title() == "혼동 행렬" and fig.get_supxlabel() == "", "the figure is put back"
     assert fig.axes[0].xaxis.get_major_formatter().format_ticks([0, 1]) == ["정확도", "표에 없는 말 7"]
+
+
+def test_a_korean_font_installed_after_matplotlib_listed_its_fonts_is_found(monkeypatch):
+    """Colab: `apt-get install fonts-nanum` after matplotlib cached its font list; a restarted kernel finds it."""
+    files = [p for p in plots.font_manager.findSystemFonts() if re.search(r"nanum|notosanscjk", p, re.IGNORECASE)]
+    if not files:
+        pytest.skip("no Noto Sans CJK or Nanum font file on this machine (CI installs fonts-noto-cjk)")
+    manager = plots.font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [f for f in manager.ttflist if f.name not in plots.KOREAN_FONTS])
+    assert plots.korean_font.__wrapped__() in plots.KOREAN_FONTS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -88,3 +89,21 @@ def test_set_seed_refuses_what_is_not_a_seed(bad):
 
 def test_set_seed_takes_a_numpy_integer():
     set_seed(np.int64(3))
+
+
+def test_setup_notebook_in_korean_speaks_korean_and_aligns_tables_then_english_again(capsys, restore_threads):
+    import pandas as pd
+
+    from helpers import i18n
+
+    try:
+        setup_notebook(seed=0, device="cpu", language="ko")
+        assert i18n.language() == "ko" and pd.get_option("display.unicode.east_asian_width") is True
+        with pytest.raises(ValueError, match="^SEED: seed") as refused:
+            setup_notebook(seed=-1, device="cpu", language="ko")
+        assert re.search("[가-힣]", str(refused.value)), f"the refusal is not in Korean: {refused.value}"
+    finally:
+        setup_notebook(seed=0, device="cpu", language="en")
+    assert i18n.language() == "en" and pd.get_option("display.unicode.east_asian_width") is False
+    with pytest.raises(ValueError, match="language must be one of 'en', 'ko', got 'kr'"):
+        setup_notebook(seed=0, device="cpu", language="kr")
