@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import mnist
+from helpers import i18n, mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,7 @@ def copied_course(tmp_path, monkeypatch) -> Path:
 
 
 def _session_state() -> dict:
-    """What a checker must leave as it found it: random states, threads, grad mode, default dtype."""
+    """What a checker must leave as it found it: random states, threads, grad mode, default dtype, language."""
     import random
 
     return {
@@ -94,13 +94,15 @@ def _session_state() -> dict:
         "threads": torch.get_num_threads(),
         "grad": torch.is_grad_enabled(),
         "dtype": torch.get_default_dtype(),
+        "language": i18n.language(),
     }
 
 
 @pytest.fixture
 def session_untouched():
     """Fails the test if anything it ran changed torch's, NumPy's or Python's random state, torch's
-    thread count, grad mode or default dtype. Use it in every test that calls a checker."""
+    thread count, grad mode, default dtype or the course's language. Use it in every test that calls a
+    checker."""
     before = _session_state()
     yield
     after = _session_state()
