@@ -20,7 +20,7 @@ WORDS = {
            "exercises": "## Exercises", "batch": "## For batch runs", "exercise": "Exercise ", "loop": "loop",
            "hint": "Hint", "time": r"\d+ minutes"},
     "ko": {"box": "**이번 강의에서 배울 것**", "recap": "## 정리", "further": "## 더 나아가기",
-           "exercises": "## 연습 문제", "batch": "## 배치 실행용", "exercise": "연습 ", "loop": "루프",
+           "exercises": "## 연습 문제", "batch": "## 일괄 실행용", "exercise": "연습 ", "loop": "루프",
            "hint": "힌트", "time": r"\d+분"},
 }
 EDITIONS = [(p, "en") for p in LESSONS] + [(p, "ko") for p in KOREAN]

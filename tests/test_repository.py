@@ -22,7 +22,7 @@ NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb") i
 BATCH_ONLY = "CHECK_RESULTS"
 BATCH_COMMENT = "for batch runs; leave as is"
 # The Korean edition's words for the batch-run line and section (notebooks/ko/)
-BATCH_COMMENT_KO, BATCH_HEADING_KO = "배치 실행용이니 그대로 두세요", "## 배치 실행용"
+BATCH_COMMENT_KO, BATCH_HEADING_KO = "일괄 실행용이니 그대로 두세요", "## 일괄 실행용"
 
 
 def notebook_id(path: Path) -> str:

@@ -131,8 +131,10 @@ def test_no_message_reaches_the_student_without_tr():
     assert raw == [], "messages not translated (wrap them in tr(...)):\n" + "\n".join(raw)
 
 
-@pytest.mark.parametrize("path", sorted(tx.NOTEBOOKS.rglob("*.ipynb")),
-                         ids=lambda p: p.relative_to(tx.NOTEBOOKS).as_posix())
+ALL_NOTEBOOKS = sorted(p for p in tx.NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.relative_to(tx.NOTEBOOKS).as_posix())
 def test_bold_and_italics_render_in_both_editions(path):
     """CommonMark (JupyterLab's renderer too) does not close ``**`` after punctuation when a letter follows:
     ``**과적합(overfitting)**은`` shows its asterisks. Korean particles make that easy to write."""
