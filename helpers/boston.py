@@ -147,13 +147,12 @@ def boston_splits(
     task: Task = "regression",
     *,
     val_fraction: float = 0.2,
-    test_fraction: float = 0.2,
     seed: int = 0,
     standardize: bool = True,
     columns: Sequence[str] = FEATURES,
     data_dir: str | os.PathLike | None = None,
 ) -> BostonSplits:
-    """Load Boston, split it with ``split_indices(seed=seed)`` and build the tensors for ``task``.
+    """Load Boston, split it with ``split_indices`` (20 % test rows) and build the tensors for ``task``.
 
     ``columns`` picks the features, in that order (default: all 13, ``FEATURES``); X_* are then
     float32 (n, len(columns)).
@@ -169,31 +168,23 @@ def boston_splits(
         raise ValueError(tr("columns must be a non-empty list of names from FEATURES {features}; unknown: {unknown}",
                             features=FEATURES, unknown=unknown))
     frame = load_boston(data_dir)
-    indices = split_indices(len(frame), test_fraction=test_fraction, val_fraction=val_fraction, seed=seed)
-    train, val, test = (frame.iloc[idx] for idx in indices)
-    scaler = Standardizer.fit(train[columns]) if standardize else None
-
-    def features(part: pd.DataFrame) -> torch.Tensor:
-        x = as_float_tensor(part[columns]).reshape(-1, len(columns))
-        return scaler.transform(x) if scaler is not None else x
-
+    train_idx, val_idx, test_idx = split_indices(len(frame), val_fraction=val_fraction, seed=seed)
+    train_medv = frame[TARGET].iloc[train_idx]
+    scaler = Standardizer.fit(frame[columns].iloc[train_idx]) if standardize else None
+    x = as_float_tensor(frame[columns])
+    if scaler is not None:
+        x = scaler.transform(x)
     if task == "regression":
         cut_points: tuple[float, ...] = ()
+        y = regression_targets(frame[TARGET])
     elif task == "binary":
-        cut_points = (float(train[TARGET].median()),)
+        cut_points = (float(train_medv.median()),)
+        y = binary_targets(frame[TARGET], cut_points[0])
     else:
-        cut_points = tuple(float(q) for q in np.quantile(train[TARGET], [1 / 3, 2 / 3]))
-
-    def targets(part: pd.DataFrame) -> torch.Tensor:
-        if task == "regression":
-            return regression_targets(part[TARGET])
-        if task == "binary":
-            return binary_targets(part[TARGET], cut_points[0])
-        return band_targets(part[TARGET], cut_points)  # type: ignore[arg-type]
-
+        cut_points = tuple(float(q) for q in np.quantile(train_medv, [1 / 3, 2 / 3]))
+        y = band_targets(frame[TARGET], cut_points)  # type: ignore[arg-type]
+    train, val, test = (torch.from_numpy(idx) for idx in (train_idx, val_idx, test_idx))
     return BostonSplits(
-        X_train=features(train), y_train=targets(train),
-        X_val=features(val), y_val=targets(val),
-        X_test=features(test), y_test=targets(test),
+        X_train=x[train], y_train=y[train], X_val=x[val], y_val=y[val], X_test=x[test], y_test=y[test],
         standardizer=scaler, cut_points=cut_points,
     )

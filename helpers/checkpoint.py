@@ -31,13 +31,11 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_checkpoint(
-    model: nn.Module, path: str | os.PathLike, *, map_location: str | torch.device | None = None
-) -> nn.Module:
+def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     """Load weights saved by ``save_checkpoint`` into ``model`` (same architecture) and return it.
 
-    ``map_location`` (default: the device the model is on) lets weights saved on a GPU load
-    on a CPU-only machine.
+    The weights are loaded onto the device the model is on, so weights saved on a GPU load on
+    a CPU-only machine.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -48,9 +46,7 @@ def load_checkpoint(
     if not path.is_file():
         raise FileNotFoundError(tr("No checkpoint at {path}. Save one first with save_checkpoint(model, {name!r}).",
                                    path=path, name=str(path)))
-    if map_location is None:
-        map_location = model_device(model)
-    state = torch.load(path, map_location=map_location, weights_only=True)
+    state = torch.load(path, map_location=model_device(model), weights_only=True)
     if not isinstance(state, dict):
         raise ValueError(tr("{path} does not hold a state_dict (got {kind})", path=path, kind=type(state).__name__))
     own = model.state_dict()

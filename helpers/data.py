@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import platformdirs
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import TensorDataset
 
 from helpers.i18n import tr
 from helpers.validate import fraction, fraction_or_zero, positive_int
@@ -117,27 +117,23 @@ class Standardizer:
         return (x - self.mean) / self.std
 
 
-class TabularDataset(Dataset):
+class TabularDataset(TensorDataset):
     """``(features[i], targets[i])`` rows: features (N, F) float32, targets (N, ...) any dtype.
 
-    It lives in ``helpers``, not in a notebook, so that ``DataLoader(num_workers > 0)`` can
-    pickle it into worker processes on Windows and macOS.
+    torch's ``TensorDataset`` with the features made float32 and a clear error for rows that
+    differ. It lives in ``helpers``, not in a notebook, so that ``DataLoader(num_workers > 0)``
+    can pickle it into worker processes on Windows and macOS.
     """
 
     def __init__(self, features: torch.Tensor | np.ndarray | pd.DataFrame, targets: torch.Tensor | np.ndarray):
-        self.features = as_float_tensor(features)
+        features = as_float_tensor(features)
         if isinstance(targets, (pd.Series, pd.DataFrame)):
             targets = targets.to_numpy(copy=True)  # read-only in pandas 3: torch would warn
-        self.targets = torch.as_tensor(targets)
-        if len(self.features) != len(self.targets):
+        targets = torch.as_tensor(targets)
+        if len(features) != len(targets):
             raise ValueError(tr("features and targets differ in rows: {features} != {targets}",
-                                  features=len(self.features), targets=len(self.targets)))
-
-    def __len__(self) -> int:
-        return len(self.features)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.features[index], self.targets[index]
+                                  features=len(features), targets=len(targets)))
+        super().__init__(features, targets)
 
 
 class TensorBatches:

@@ -19,8 +19,7 @@ DEVICE_ENV_VAR = "COURSE_DEVICE"
 
 
 def _mps_available() -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps is not None and mps.is_available())
+    return torch.backends.mps.is_available()  # False on every machine but an Apple-silicon Mac
 
 
 def available_devices() -> list[str]:

@@ -51,8 +51,6 @@ def _rounded(value: object) -> object:
     """Floats to 4 significant figures (NaN and infinities, which JSON cannot hold, become ``None``)."""
     if isinstance(value, dict):
         return {key: _rounded(v) for key, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_rounded(v) for v in value]
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, float):

@@ -32,7 +32,7 @@ def fraction(name: str, value: object) -> float:
 
 
 def fraction_or_zero(name: str, value: object) -> float:
-    """A number from 0 (included) up to 1 (excluded), e.g. a label-smoothing amount that may be off."""
+    """A number from 0 (included) up to 1 (excluded), e.g. a validation share that may be off."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
         raise ValueError(
             tr("{name} must be a number from 0 up to (not including) 1, got {value!r}", name=name, value=value)
