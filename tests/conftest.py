@@ -99,6 +99,14 @@ def _session_state() -> dict:
 
 
 @pytest.fixture
+def korean():
+    """The Korean edition's language for the test, English again after it (even when it fails)."""
+    i18n.set_language("ko")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
 def session_untouched():
     """Fails the test if anything it ran changed torch's, NumPy's or Python's random state, torch's
     thread count, grad mode, default dtype or the course's language. Use it in every test that calls a

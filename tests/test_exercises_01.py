@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import FEATURES, i18n
+from helpers import FEATURES
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson01 as check
 from helpers.models import boston_regression_mlp
@@ -240,13 +240,6 @@ def test_exercise_5_wrong_answers_get_their_hint(bug, fixed, fragment, session_u
 
 # The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
 
-
-@pytest.fixture
-def korean():
-    """Korean for the test, English again after it (even when it fails)."""
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
 
 
 def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_untouched):

@@ -10,7 +10,6 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import i18n
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson02 as check
 from helpers.models import boston_binary_mlp
@@ -153,13 +152,6 @@ def test_each_wrong_answer_gets_its_targeted_message(exercise, solution, scaffol
 
 # The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
 
-
-@pytest.fixture
-def korean():
-    """Korean for the test, English again after it (even when it fails)."""
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
 
 
 def test_in_korean_the_checkers_of_notebook_02_answer_in_korean(korean, session_untouched):

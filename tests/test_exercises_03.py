@@ -11,7 +11,6 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import i18n
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson03 as check
 
@@ -171,13 +170,6 @@ def test_softmax_floor_and_ceiling_are_what_cross_entropy_measures():
 
 # The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
 
-
-@pytest.fixture
-def korean():
-    """Korean for the test, English again after it (even when it fails)."""
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
 
 
 def test_in_korean_the_checkers_of_notebook_03_answer_in_korean(korean, session_untouched):

@@ -9,7 +9,6 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import i18n
 from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
 from helpers.exercises import lesson04 as check
 from helpers.models import MNIST_Classifier
@@ -219,13 +218,6 @@ def test_toy_digits_are_learnable_but_not_trivial():
 
 # The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
 
-
-@pytest.fixture
-def korean():
-    """Korean for the test, English again after it (even when it fails)."""
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
 
 
 def test_in_korean_the_checkers_of_notebook_04_answer_in_korean(korean, session_untouched):

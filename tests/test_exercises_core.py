@@ -7,7 +7,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from torch import nn
 
@@ -143,13 +142,6 @@ def test_the_checker_keeps_the_check_functions_name_and_docstring():
 
 # The Korean edition: the same checks, every line a student reads in Korean (issue 17).
 
-
-@pytest.fixture
-def korean():
-    """Korean for the test, English again after it (even when it fails)."""
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
 
 
 def test_in_korean_the_statuses_and_the_exercise_name_are_korean_but_the_constants_stay(korean, session_untouched):

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import checks, environment, i18n, plots
+from helpers import checks, environment, plots
 from helpers.boston import FEATURES, boston_splits
 from helpers.checkpoint import load_checkpoint
 from helpers.data import TensorBatches
@@ -27,13 +27,6 @@ from instructor.translations import HANGUL
 
 HISTORY = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0]})
 
-
-@pytest.fixture
-def korean():
-    """The Korean edition for one test; English again afterwards, whatever the test did."""
-    i18n.set_language("ko")
-    yield
-    i18n.set_language("en")
 
 
 def korean_message(error: pytest.ExceptionInfo, *values: str) -> str:
