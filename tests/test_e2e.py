@@ -106,30 +106,11 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("course_notebook", list(chosen.values()), ids=list(chosen))
 
 
-MENUS = {"en": ("Run", "Run All Cells"), "ko": ("실행", "모든 셀 실행")}  # Run > Run All Cells, as the student sees it
-
-
 @pytest.fixture(scope="session")
-def labs(tmp_path_factory):
-    """``labs(language)``: ``make lab``'s JupyterLab (``make lab-ko``'s, Korean menus, for "ko") on
-    127.0.0.1, started on first use; stopped, kernels with it, at the end."""
-    started, stops = {}, []
-
-    def lab(language: str) -> SimpleNamespace:
-        if language not in started:
-            korean = {"@jupyterlab/translation-extension/plugin": {"locale": "ko_KR"}} if language == "ko" else {}
-            scratch = tmp_path_factory.mktemp(f"lab-{language}")
-            started[language], stop = _start_lab(scratch, SETTINGS | korean, language)
-            stops.append(stop)
-        return started[language]
-
-    yield lab
-    for stop in stops:
-        stop()
-
-
-def _start_lab(scratch: Path, settings: dict, language: str) -> tuple[SimpleNamespace, object]:
-    for plugin, values in settings.items():
+def lab(tmp_path_factory):
+    """``make lab``'s JupyterLab (this Python) on 127.0.0.1; stopped, kernels with it, at the end."""
+    scratch = tmp_path_factory.mktemp("lab")
+    for plugin, values in SETTINGS.items():
         path = scratch / "settings" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
@@ -144,29 +125,42 @@ def _start_lab(scratch: Path, settings: dict, language: str) -> tuple[SimpleName
                f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
                "--LabApp.extension_manager=readonly", "--allow-root"]  # no PyPI queries; CI runs as root
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = open(OUTPUT / f"lab-{language}.log", "w")  # noqa: SIM115 (closed by stop)
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-
-    def stop() -> None:
-        process.terminate()  # jupyter_server shuts its kernels down, then exits
+    with open(OUTPUT / "lab.log", "w") as log:
+        process = subprocess.Popen(command, env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+            deadline = time.monotonic() + 90
+            while True:  # the server's start: the one wait that has no page to watch
+                try:
+                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"JupyterLab did not start within 90 s; see {log.name}")
+                    time.sleep(0.3)
+            yield SimpleNamespace(url=url, token=token)
+        finally:
+            process.terminate()  # jupyter_server shuts its kernels down, then exits
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
-    deadline = time.monotonic() + 90
-    while True:  # the server's start: the one wait that has no page to watch
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5).close()
-            return SimpleNamespace(url=url, token=token, menus=MENUS[language]), stop
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop()
-                pytest.fail(f"JupyterLab did not start within 90 s; see {log.name}")
-            time.sleep(0.3)
+
+# The Korean edition runs in the same JupyterLab with the Korean language pack's locale, as make lab-ko
+# sets it: a user setting, read when a page loads. The student's menu, in each language:
+LOCALES = {"en": ("en", "Run", "Run All Cells"), "ko": ("ko_KR", "실행", "모든 셀 실행")}
+
+
+def set_locale(lab, language: str) -> tuple[str, str]:
+    """Make pages opened from now on show JupyterLab in ``language``; returns its Run > Run All menu labels."""
+    locale, menu, item = LOCALES[language]
+    body = json.dumps({"raw": json.dumps({"locale": locale})}).encode()
+    request = urllib.request.Request(f"{lab.url}/lab/api/settings/@jupyterlab/translation-extension:plugin",
+                                     data=body, method="PUT", headers={"Authorization": f"token {lab.token}"})
+    urllib.request.urlopen(request, timeout=30).close()
+    return menu, item
 
 
 @pytest.fixture(scope="session")
@@ -194,8 +188,9 @@ def course_reports():
         (OUTPUT / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 
-def run_notebook(browser, lab, path: Path, output: Path, *, results_cell: bool = True) -> dict:
-    """Open ``path`` in JupyterLab, Run All from the menu, wait, screenshot and check: one report.json entry."""
+def run_notebook(browser, lab, path: Path, output: Path, *, results_cell: bool = True, language: str = "en") -> dict:
+    """Open ``path`` in JupyterLab in ``language``, Run All from the menu, wait, screenshot and check: one
+    report.json entry."""
     from playwright.sync_api import Error as PlaywrightError
 
     rel, committed = path.relative_to(REPO).as_posix(), path.read_bytes()
@@ -204,6 +199,7 @@ def run_notebook(browser, lab, path: Path, output: Path, *, results_cell: bool =
               "code_cells": sum(c["cell_type"] == "code" for c in cells), "seconds": 0.0, "images": 0,
               "figure_cells": 0, "widgets": 0, "screenshots": [], "problems": []}
     problems, start = report["problems"], time.monotonic()
+    menu, item = set_locale(lab, language)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)  # clicks and screenshots on a busy machine
     try:  # a workspace of its own, reset: only this notebook open
@@ -212,7 +208,6 @@ def run_notebook(browser, lab, path: Path, output: Path, *, results_cell: bool =
         if not state["dialogs"]:
             page.evaluate(TRACK, rel)
             page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # room for the notebook
-            menu, item = lab.menus
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
             state = _wait(page, FINISHED, rel, start + TIMEOUT_S)
@@ -325,8 +320,8 @@ FIXTURE_PROBLEMS = {  # what the check must say about each fixture notebook
 
 @pytest.mark.browser
 @pytest.mark.parametrize("name", FIXTURE_PROBLEMS)
-def test_the_check_passes_a_clean_notebook_and_fails_broken_ones(name, browser, labs, tmp_path):
-    report = run_notebook(browser, labs("en"), FIXTURES / f"{name}.ipynb", tmp_path, results_cell=False)
+def test_the_check_passes_a_clean_notebook_and_fails_broken_ones(name, browser, lab, tmp_path):
+    report = run_notebook(browser, lab, FIXTURES / f"{name}.ipynb", tmp_path, results_cell=False)
     expected = FIXTURE_PROBLEMS[name]
     assert len(report["problems"]) == len(expected), report["problems"]
     assert all(problem.startswith(start) for problem, start in zip(report["problems"], expected, strict=True))
@@ -337,12 +332,12 @@ def test_the_check_passes_a_clean_notebook_and_fails_broken_ones(name, browser, 
 
 
 @pytest.mark.browser
-def test_course_notebook_in_jupyterlab(course_reports, course_notebook, browser, labs):
+def test_course_notebook_in_jupyterlab(course_reports, course_notebook, browser, lab):
     korean = course_notebook.is_relative_to(REPO / "notebooks" / "ko")
     if korean and not subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True).stdout.strip():
         pytest.fail("no Korean font: Chromium would draw Hangul as boxes (Debian/Ubuntu: apt install fonts-noto-cjk)")
-    edition = "ko" if korean else "en"
-    report = run_notebook(browser, labs(edition), course_notebook, OUTPUT / "ko" if korean else OUTPUT)
+    report = run_notebook(browser, lab, course_notebook, OUTPUT / "ko" if korean else OUTPUT,
+                          language="ko" if korean else "en")
     course_reports.append(report)
     assert not report["problems"], "\n".join(report["problems"])
 
