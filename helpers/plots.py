@@ -170,7 +170,8 @@ def plot_history(
 def _column_label(column: str) -> str:
     """A history column as the legend shows it: "train_loss" -> "train loss" (학습 손실 in Korean)."""
     split, _, metric = column.partition("_")
-    metric = {"loss": tr("loss"), "accuracy": tr("accuracy")}.get(metric, metric.replace("_", " "))
+    names = {"loss": tr("loss"), "accuracy": tr("accuracy"), "rmse": "RMSE", "nll": "NLL"}  # acronyms in capitals
+    metric = names.get(metric, metric.replace("_", " "))
     if split == "train":
         return tr("train {metric}", metric=metric)
     return tr("val {metric}", metric=metric) if split == "val" else column.replace("_", " ")

@@ -49,6 +49,8 @@ def test_history_legend_names_each_run_and_column():
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["raw train loss", "standardized train loss"]  # a missing column is skipped
     assert [t.get_text() for t in plot_history(HISTORY).axes[0].get_legend().get_texts()] == ["train loss", "val loss"]
+    rmse = HISTORY.assign(train_rmse=HISTORY["train_loss"] ** 0.5)
+    assert plot_history(rmse, ["train_rmse"]).axes[0].get_legend().get_texts()[0].get_text() == "train RMSE"
 
 
 def test_image_grid_titles_true_and_predicted_and_marks_mistakes():
