@@ -66,6 +66,10 @@ def test_the_box_lists_a_few_terms_and_the_recap_matches_them(path, lang):
     missing = [t for t in terms if plain(t) not in recap]
     assert missing == [], f"the recap does not mention {missing}"
     assert re.search(words["time"], cells[0]), "the first cell says how long the lesson and exercises take"
+    if lang == "ko":  # a Korean term's first use gives its English: 과적합(overfitting); argmax, `view` need none
+        bare = [t for t in terms if "`" not in t and re.search("[가-힣]", re.sub(r"\(.*?\)", "", t))
+                and not re.search(r"\([A-Za-z][^)]*\)", t)]
+        assert bare == [], f"box terms without their English in parentheses: {bare}"
 
 
 @pytest.mark.parametrize(("path", "lang"), EDITIONS, ids=IDS)
