@@ -33,6 +33,8 @@ def test_a_link_pulls_the_course_and_opens_the_lesson():
 def test_links_are_made_for_whatever_lessons_notebooks_holds():
     assert lessons() == [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))]
     assert len(lessons()) >= 4
+    korean = lessons(edition="ko")
+    assert korean == [f"notebooks/ko/{Path(p).name}" for p in lessons()], "the Korean edition, lesson for lesson"
 
 
 def test_one_machine_and_kubernetes_give_a_student_the_same_resources():
