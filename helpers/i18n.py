@@ -8,7 +8,7 @@ label) is written in English where it is raised or printed, through ``tr``::
 ``tr`` looks the English text up in the active language's table, ``helpers/locale/<language>.json``
 (English text -> translation, with the same ``{placeholders}``; literal braces are doubled), and
 fills in the values. A notebook chooses the language once: ``setup_notebook(..., language="ko")``.
-``tests/test_i18n.py`` checks that every English message has a translation with the same
+``tests/test_translations.py`` checks that every English message has a translation with the same
 placeholders.
 """
 
@@ -22,6 +22,8 @@ from importlib import resources
 
 #: The languages a notebook can choose; English is the source text of every message.
 LANGUAGES = ("en", "ko")
+#: Hangul syllables and letters: text that needs a Korean font to draw.
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _active = "en"
 
 

@@ -20,13 +20,12 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from helpers import i18n
-from helpers.i18n import tr
+from helpers.i18n import HANGUL, tr
 
 #: Fonts with Hangul, in order of preference (Linux, Windows, macOS, Colab's NanumGothic, other CJK sets).
 KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "AppleGothic", "Apple SD Gothic Neo",
                 "NanumGothic", "NanumBarunGothic", "Noto Sans CJK JP", "Noto Sans CJK SC")
 NO_FONT_NOTE = "No Korean font found: labels in English (install fonts-noto-cjk, or NanumGothic on Colab)"
-HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
 class NotebookFigure(Figure):

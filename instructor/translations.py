@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import sys
 from pathlib import Path
+
+from helpers.i18n import HANGUL
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 KOREAN = NOTEBOOKS / "ko"
 TABLE = ROOT / "helpers" / "locale" / "ko_notebooks.json"
-HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
 def editions() -> list[tuple[Path, Path]]:

@@ -17,13 +17,13 @@ from helpers.boston import FEATURES, boston_splits
 from helpers.checkpoint import load_checkpoint
 from helpers.data import TensorBatches
 from helpers.device import describe_device, get_device
+from helpers.i18n import HANGUL
 from helpers.metrics import confusion_matrix
 from helpers.mnist import MNISTDataError, ensure_mnist
 from helpers.notebook import setup_notebook
 from helpers.plots import NotebookFigure, korean_texts, plot_confusion_matrix, plot_history, plot_image_grid
 from helpers.training import fit
 from helpers.validate import positive_int
-from instructor.translations import HANGUL
 
 HISTORY = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0]})
 
