@@ -124,13 +124,15 @@ def notebook_table() -> dict[str, str]:
     return dict(sorted(table.items()))
 
 
-def render_table() -> str:
-    return json.dumps(notebook_table(), ensure_ascii=False, indent=1) + "\n"
+def render_table(table: dict[str, str] | None = None) -> str:
+    """``table`` (default: ``notebook_table()``) as the JSON file holds it."""
+    return json.dumps(notebook_table() if table is None else table, ensure_ascii=False, indent=1) + "\n"
 
 
 def main() -> int:
-    TABLE.write_text(render_table(), encoding="utf-8")
-    print(f"{TABLE.relative_to(ROOT)}: {len(notebook_table())} texts", file=sys.stderr)
+    table = notebook_table()  # every notebook parsed once
+    TABLE.write_text(render_table(table), encoding="utf-8")
+    print(f"{TABLE.relative_to(ROOT)}: {len(table)} texts", file=sys.stderr)
     return 0
 
 
