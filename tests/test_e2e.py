@@ -1,12 +1,12 @@
 """The course as a student sees it (``make e2e``): Run All in JupyterLab, in headless Chromium.
 
-One JupyterLab per session, started as ``make lab`` starts it, and one browser (the system's Chromium
-driven by Playwright; nothing is downloaded) opening one notebook at a time: Run > Run All Cells, wait
-on JupyterLab's own state (kernel idle, no cell queued or running, every output renderer and the math
-typesetter done), screenshots top to bottom, then ``check_notebook`` on what the page shows. The
-notebooks' bytes must not change (autosave is off). The course's notebooks (``--only``,
-``--include-solutions`` as for ``instructor.run``) write build/e2e/<notebook>/NN.png and
-build/e2e/report.json; the fixture notebooks (tests/fixtures/e2e/) prove that the check can fail.
+One JupyterLab per session, started as ``make lab`` starts it, and one browser (the system's Chromium driven by
+Playwright; nothing is downloaded) opening one notebook at a time: Run > Run All Cells from the menu, a wait on
+JupyterLab's own state (kernel idle, no cell queued or running, every output renderer and the math typesetter
+done), screenshots top to bottom, then ``check_notebook`` on what the page shows. Autosave is off: the notebooks'
+bytes must not change. The course's notebooks (``--only``, ``--include-solutions`` as for ``instructor.run``)
+write build/e2e/<notebook>/NN.png and build/e2e/report.json; the fixture notebooks (tests/fixtures/e2e/) prove
+that the check can fail.
 """
 
 from __future__ import annotations
@@ -38,24 +38,25 @@ DRAWS_FIGURE = re.compile(r"\bplot_\w+\(|\bNotebookFigure\(|\bplt\.(?:show|subpl
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_FAILURES = ("Error displaying widget", "IProgress not found")
 SETTINGS = {  # JupyterLab user settings for the run; everything else is JupyterLab's default
-    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},  # the notebooks stay as committed
-    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},  # every output in the page
+    "@jupyterlab/docmanager-extension:plugin": {"autosave": False},  # the notebooks stay as committed
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},  # every output in the page
 }
+# The Korean edition runs under the Korean language pack's locale, as make lab-ko sets it (a user setting, read
+# when a page loads): the locale and the student's Run > Run All Cells menu, in each language.
+LOCALES = {"en": ("en", "Run", "Run All Cells"), "ko": ("ko_KR", "실행", "모든 셀 실행")}
 
 # JavaScript run in the page: JupyterLab's app is window.jupyterapp (expose_app_in_browser).
 _PANEL = """const app = window.jupyterapp, panel = app && app.shell.currentWidget;
 if (!panel || !panel.context || !panel.content || panel.context.path !== rel) return null;
 const dialogs = [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText.slice(0, 300));
-const kernel = panel.sessionContext.session?.kernel, status = panel.sessionContext.kernelDisplayStatus;
-const code = panel.content.widgets.filter(c => c.model.type === 'code');
+const kernel = panel.sessionContext.session?.kernel, idle = panel.sessionContext.kernelDisplayStatus === 'idle';
 """
-OPENED = "rel => {" + _PANEL + """
-return dialogs.length || (panel.context.isReady && kernel && status === 'idle') ? {dialogs} : null;
-}"""
-FINISHED = "rel => {" + _PANEL + """
-const done = status === 'idle' && code.every(c => c.model.executionState !== 'running')
-             && code.some(c => c.model.executionCount !== null);
+# Opened: the kernel is up and idle. Finished: idle, no cell running, and a cell has run. Or a dialog came up.
+STATE = "([rel, finished]) => {" + _PANEL + """
+const code = panel.content.widgets.filter(c => c.model.type === 'code');
+const done = finished ? idle && code.every(c => c.model.executionState !== 'running')
+                        && code.some(c => c.model.executionCount !== null) : panel.context.isReady && kernel && idle;
 return dialogs.length || done ? {dialogs} : null;
 }"""
 # Every output goes through the panel's rendermime; keep the promises of its renderers and of the math
@@ -108,21 +109,17 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
-    """``make lab``'s JupyterLab (this Python) on 127.0.0.1; stopped, kernels with it, at the end."""
+    """``make lab``'s JupyterLab (this Python) on 127.0.0.1, with ``SETTINGS``; stopped, kernels with it, at the end."""
     scratch = tmp_path_factory.mktemp("lab")
-    for plugin, values in SETTINGS.items():
-        path = scratch / "settings" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url, token = f"http://127.0.0.1:{port}", secrets.token_hex(24)
+    lab = SimpleNamespace(url=f"http://127.0.0.1:{port}", token=secrets.token_hex(24))
     env = dict(os.environ, COURSE_PROGRESS="1", JUPYTERLAB_SETTINGS_DIR=str(scratch / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"))
     command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={REPO}", "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
+               f"--IdentityProvider.token={lab.token}", "--LabApp.expose_app_in_browser=True",
                "--LabApp.extension_manager=readonly", "--allow-root"]  # no PyPI queries; CI runs as root
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with open(OUTPUT / "lab.log", "w") as log:
@@ -132,35 +129,29 @@ def lab(tmp_path_factory):
             deadline = time.monotonic() + 90
             while True:  # the server's start: the one wait that has no page to watch
                 try:
-                    urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5).close()
+                    urllib.request.urlopen(f"{lab.url}/api/status?token={lab.token}", timeout=5).close()
                     break
                 except OSError:
                     if process.poll() is not None or time.monotonic() > deadline:
                         pytest.fail(f"JupyterLab did not start within 90 s; see {log.name}")
                     time.sleep(0.3)
-            yield SimpleNamespace(url=url, token=token)
+            for plugin, values in SETTINGS.items():
+                put_setting(lab, plugin, values)
+            yield lab
         finally:
             process.terminate()  # jupyter_server shuts its kernels down, then exits
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)  # the server and its kernels
                 process.wait()
 
 
-# The Korean edition runs in the same JupyterLab with the Korean language pack's locale, as make lab-ko
-# sets it: a user setting, read when a page loads. The student's menu, in each language:
-LOCALES = {"en": ("en", "Run", "Run All Cells"), "ko": ("ko_KR", "실행", "모든 셀 실행")}
-
-
-def set_locale(lab, language: str) -> tuple[str, str]:
-    """Make pages opened from now on show JupyterLab in ``language``; returns its Run > Run All menu labels."""
-    locale, menu, item = LOCALES[language]
-    body = json.dumps({"raw": json.dumps({"locale": locale})}).encode()
-    request = urllib.request.Request(f"{lab.url}/lab/api/settings/@jupyterlab/translation-extension:plugin",
-                                     data=body, method="PUT", headers={"Authorization": f"token {lab.token}"})
-    urllib.request.urlopen(request, timeout=30).close()
-    return menu, item
+def put_setting(lab, plugin: str, values: dict) -> None:
+    """Write the user settings of a JupyterLab ``plugin`` (id ``package:name``): pages opened later read them."""
+    body = json.dumps({"raw": json.dumps(values)}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{lab.url}/lab/api/settings/{plugin}", data=body, method="PUT",
+                                                  headers={"Authorization": f"token {lab.token}"}), timeout=30).close()
 
 
 @pytest.fixture(scope="session")
@@ -199,21 +190,26 @@ def run_notebook(browser, lab, path: Path, output: Path, *, results_cell: bool =
               "code_cells": sum(c["cell_type"] == "code" for c in cells), "seconds": 0.0, "images": 0,
               "figure_cells": 0, "widgets": 0, "screenshots": [], "problems": []}
     problems, start = report["problems"], time.monotonic()
-    menu, item = set_locale(lab, language)
+    locale, menu, item = LOCALES[language]
+    put_setting(lab, "@jupyterlab/translation-extension:plugin", {"locale": locale})
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)  # clicks and screenshots on a busy machine
+
+    def wait(finished: bool) -> dict:  # Playwright runs STATE on every animation frame until it returns something
+        timeout = max(1000, (start + TIMEOUT_S - time.monotonic()) * 1000)
+        return page.wait_for_function(STATE, arg=[rel, finished], timeout=timeout).json_value()
+
     try:  # a workspace of its own, reset: only this notebook open
         page.goto(f"{lab.url}/lab/workspaces/e2e-{path.stem}/tree/{rel}?reset&token={lab.token}")
-        state = _wait(page, OPENED, rel, start + TIMEOUT_S)
+        state = wait(finished=False)
         if not state["dialogs"]:
             page.evaluate(TRACK, rel)
             page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # room for the notebook
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
-            state = _wait(page, FINISHED, rel, start + TIMEOUT_S)
+            state = wait(finished=True)
         report["seconds"] = round(time.monotonic() - start, 1)
-        if state["dialogs"]:
-            problems.append(f"a dialog came up: {' | '.join(state['dialogs'])!r}")
+        problems += [f"a dialog came up: {' | '.join(state['dialogs'])!r}"] if state["dialogs"] else []
         shown = page.evaluate(COLLECT, rel)
         found, counts = check_notebook(shown["notebook"], shown["cells"], shown["kernel"], results_cell=results_cell)
         problems += found
@@ -234,11 +230,6 @@ def run_notebook(browser, lab, path: Path, output: Path, *, results_cell: bool =
     return report
 
 
-def _wait(page, script: str, rel: str, deadline: float) -> dict:
-    """What ``script`` returns once it returns something (Playwright runs it on every animation frame)."""
-    return page.wait_for_function(script, arg=rel, timeout=max(1000, (deadline - time.monotonic()) * 1000)).json_value()
-
-
 def screenshots(page, rel: str, folder: Path) -> list[str]:
     """The notebook from top to its last cell, each step 90 % of the visible height."""
     shutil.rmtree(folder, ignore_errors=True)
@@ -249,7 +240,7 @@ def screenshots(page, rel: str, folder: Path) -> list[str]:
         shots.append(str(folder / f"{len(shots) + 1:02d}.png"))
         page.screenshot(path=shots[-1])
         if view is None or view["top"] + view["height"] >= view["bottom"] - 2:
-            break
+            return shots
         top = view["top"] + int(view["height"] * 0.9)
     return shots
 
@@ -342,26 +333,25 @@ def test_course_notebook_in_jupyterlab(course_reports, course_notebook, browser,
     assert not report["problems"], "\n".join(report["problems"])
 
 
-def _cell(source: str, outputs: list, *tags: str, count: int | None = 1) -> dict:
-    return {"cell_type": "code", "source": source, "metadata": {"tags": list(tags)}, "outputs": outputs,
-            "execution_count": count}
-
-
 def test_check_notebook_without_a_browser():
     """The rules on what the page showed (``dom``): tagged cells may show an error, stderr, math."""
+    def cell(source: str, outputs: list, *tags: str, count: int | None = 1) -> dict:
+        return {"cell_type": "code", "source": source, "metadata": {"tags": list(tags)}, "outputs": outputs,
+                "execution_count": count}
+
     error = {"output_type": "error", "ename": "ValueError", "evalue": "on purpose", "traceback": []}
     stderr = {"output_type": "stream", "name": "stderr", "text": "UserWarning: careful\n"}
     results = {"output_type": "display_data", "data": {"application/json": {"x": 1.0}}, "metadata": {}}
     png = {"output_type": "display_data", "data": {"image/png": "iVBOR"}, "metadata": {}}
     widget = {"output_type": "display_data", "data": {WIDGET_MIME: {"model_id": "m"}}, "metadata": {}}
-    cells = [_cell("raise ValueError()", [error], "raises-expected"), _cell("warn()", [stderr], "stderr-expected"),
-             _cell("display(Math(x))", [], "math-expected"), _cell("display(JSON(results))", [results], "results")]
+    cells = [cell("raise ValueError()", [error], "raises-expected"), cell("warn()", [stderr], "stderr-expected"),
+             cell("display(Math(x))", [], "math-expected"), cell("display(JSON(results))", [results], "results")]
     shown = [dict.fromkeys(("images", "broken_images", "widgets", "math", "json"), 0) | {"text": ""} for _ in range(8)]
     shown[2]["math"] = shown[3]["json"] = 1
     assert check_notebook({"cells": cells}, shown[:4], "python3")[0] == []
-    cells = [_cell("raise ValueError()", [error]), _cell("warn()", [stderr]), _cell("show(md)", []),
-             _cell("fig = plot_history(history)", []), _cell("fig", [png]), _cell("fit(model)", [widget]),
-             _cell("display(JSON(results))", [], "results"), _cell("print(1)", [], count=None)]
+    cells = [cell("raise ValueError()", [error]), cell("warn()", [stderr]), cell("show(md)", []),
+             cell("fig = plot_history(history)", []), cell("fig", [png]), cell("fit(model)", [widget]),
+             cell("display(JSON(results))", [], "results"), cell("print(1)", [], count=None)]
     shown[5]["text"] = "Error displaying widget"
     problems, counts = check_notebook({"cells": cells}, shown, "other-kernel")
     assert problems == [
