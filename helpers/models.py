@@ -54,10 +54,10 @@ class MNIST_Classifier(nn.Module):  # noqa: N801 (the source's name)
         return self.output(x)
 
 
-def last_layer(model: nn.Module) -> nn.Module | None:
-    """The model's last leaf module (the one that makes its output in an ``nn.Sequential``), or ``None``."""
-    leaves = [m for m in model.modules() if not list(m.children())]
-    return leaves[-1] if leaves else None
+def last_layer(model: nn.Module) -> nn.Module:
+    """The model's last leaf module (the one that makes its output in an ``nn.Sequential``); a model
+    without submodules is its own last layer."""
+    return [m for m in model.modules() if not list(m.children())][-1]
 
 
 def model_device(model: nn.Module) -> torch.device:

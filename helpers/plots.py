@@ -145,7 +145,6 @@ def plot_history(
     runs = history if isinstance(history, dict) else {"": history}
     fig = NotebookFigure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    plotted = 0
     for label, frame in runs.items():
         for column in columns:
             if column in frame.columns:
@@ -154,8 +153,7 @@ def plot_history(
                     name, english = f"{label} {name}", f"{i18n.to_english(label) or label} {english}"
                 fig.english_texts[name] = english
                 ax.plot(frame["epoch"], frame[column], label=name)
-                plotted += 1
-    if plotted == 0:
+    if not ax.lines:
         raise ValueError(tr("none of the columns {columns} is in the history", columns=list(columns)))
     ax.set(title=tr("Loss per epoch") if title is None else title, xlabel=tr("epoch"),
            ylabel=tr("loss") if ylabel is None else ylabel)
