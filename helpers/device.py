@@ -92,8 +92,8 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     raise unavailable(tr('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")'))
 
 
-def describe_device(device: str | torch.device | None = None) -> str:
-    """One readable line about ``device`` (default: ``get_device()``), with the torch version.
+def describe_device(device: str | torch.device) -> str:
+    """One readable line about ``device``, with the torch version.
 
     Example: ``"cuda:0 · NVIDIA H100 80GB HBM3 · 79.2 GiB · torch 2.14.1"``.
     """
