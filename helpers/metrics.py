@@ -63,9 +63,8 @@ _TENSOR_TWINS: dict[Callable[..., float], Callable[..., torch.Tensor]] = {
 def batch_metric(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> Callable[..., float | torch.Tensor]:
     """The function the training loop calls per batch for the metric ``fn``.
 
-    For the metrics of this module, the same value as a 0-d tensor on the data's device, which the loop
-    sums and reads once per epoch (``.item()`` per batch would make the CPU wait for the GPU); any
-    other function is returned unchanged, and may return a float or a 0-d tensor.
+    For the metrics of this module, the same value as a 0-d tensor (no wait for the device; see
+    ``helpers.training``); any other function is returned unchanged, and may return a float or a 0-d tensor.
     """
     return _TENSOR_TWINS.get(fn, fn)
 
