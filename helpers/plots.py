@@ -220,7 +220,7 @@ def plot_image_grid(
     if pictures.ndim == 4:
         pictures = pictures[:, 0]
     if pictures.ndim != 3:
-        raise ValueError(tr("images must be (N, 1, H, W) or (N, H, W), got shape {shape}", shape=_numpy(images).shape))
+        raise ValueError(tr("images must be (N, 1, H, W) or (N, H, W), got shape {shape}", shape=pictures.shape))
     true = _numpy(true_labels).reshape(-1)
     pred = _numpy(predicted_labels).reshape(-1) if predicted_labels is not None else None
     if len(true) != len(pictures) or (pred is not None and len(pred) != len(pictures)):
