@@ -26,7 +26,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, partial)
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, partial)  # state_dict() is detached
     partial.replace(path)
     return path
 

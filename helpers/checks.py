@@ -69,11 +69,8 @@ def check_shapes(pred: torch.Tensor, target: torch.Tensor, loss_fn: nn.Module) -
 def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module) -> list[str]:
     """Warn (``PitfallWarning``) about an output layer that does not fit ``loss_fn``; return the messages.
 
-    - ``nn.Softmax`` (or outputs that are probabilities) with ``CrossEntropyLoss``, which
-      applies log-softmax itself: the softmax runs twice and the loss cannot fall below a floor.
-    - ``nn.Sigmoid`` with ``BCEWithLogitsLoss``, which applies the sigmoid itself.
-    - ``BCELoss`` fed values outside [0, 1]: it needs probabilities (add ``nn.Sigmoid``, or
-      better, drop it and use ``BCEWithLogitsLoss``).
+    ``nn.Softmax`` (or probability outputs) before ``CrossEntropyLoss`` and ``nn.Sigmoid`` before
+    ``BCEWithLogitsLoss`` apply one function twice; ``BCELoss`` needs values in [0, 1]. The messages say why.
     """
     last = last_layer(model)
     messages = []
@@ -94,7 +91,7 @@ def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module)
             "The model ends in nn.Sigmoid, but BCEWithLogitsLoss applies the sigmoid itself: it is applied "
             "twice. Remove the nn.Sigmoid layer (or keep it and use nn.BCELoss)."
         ))
-    elif isinstance(loss_fn, nn.BCELoss) and pred.numel() and bool(((pred < 0) | (pred > 1)).any()):
+    elif isinstance(loss_fn, nn.BCELoss) and bool(((pred < 0) | (pred > 1)).any()):
         messages.append(tr(
             "BCELoss needs probabilities in [0, 1], but the model output ranges over [{low:.3g}, {high:.3g}]. "
             "End the model with nn.Sigmoid, or better, output logits and use nn.BCEWithLogitsLoss.",

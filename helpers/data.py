@@ -141,7 +141,7 @@ class TensorBatches:
 
     The tensors stay where they are (e.g. on the GPU). Each pass draws a new order from the
     iterator's own seeded generator, so epochs differ while two runs with one seed are
-    identical. ``fit``, ``evaluate`` and ``predict`` accept it wherever they take a DataLoader.
+    identical. ``fit``, ``train_one_epoch`` and ``evaluate`` accept it wherever they take a DataLoader.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = True, seed: int = 0):

@@ -1,9 +1,6 @@
-"""Pick the device (CPU, CUDA GPU or Apple MPS) that the course trains on.
-
-Every notebook calls ``get_device(DEVICE)`` once and moves its model and tensors
-there, so the same notebook runs unchanged on a laptop CPU, an NVIDIA GPU or an
-Apple-silicon Mac.
-"""
+"""Pick the device (CPU, CUDA GPU or Apple MPS) that the course trains on: ``setup_notebook`` calls
+``get_device(DEVICE)`` and the notebook moves its model and tensors there, so it runs unchanged on a
+laptop CPU, an NVIDIA GPU or an Apple-silicon Mac."""
 
 from __future__ import annotations
 
@@ -56,9 +53,7 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
         ValueError: the device is unknown or not available here; the message lists
             the devices that are.
     """
-    if isinstance(preference, torch.device):
-        preference = str(preference)
-    choice = (preference or "auto").strip().lower()
+    choice = str(preference or "auto").strip().lower()  # a torch.device too
     source = tr("preference")
     if choice == "auto":
         env = os.environ.get(DEVICE_ENV_VAR, "").strip().lower()
@@ -97,8 +92,8 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     raise unavailable(tr('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")'))
 
 
-def describe_device(device: str | torch.device | None = None) -> str:
-    """One readable line about ``device`` (default: ``get_device()``), with the torch version.
+def describe_device(device: str | torch.device) -> str:
+    """One readable line about ``device``, with the torch version.
 
     Example: ``"cuda:0 · NVIDIA H100 80GB HBM3 · 79.2 GiB · torch 2.14.1"``.
     """

@@ -54,8 +54,7 @@ def language() -> str:
 
 def tr(message: str, /, **values: object) -> str:
     """``message`` (English, with ``{placeholders}``) in the active language, with ``values`` filled in."""
-    template = catalog(_active).get(message, message) if _active != "en" else message
-    return template.format(**values)
+    return catalog(_active).get(message, message).format(**values)  # English has no table
 
 
 def placeholders(template: str) -> list[str]:

@@ -1,17 +1,15 @@
 """Metrics on whole tensors or on one batch. Each returns a Python float (or a tensor for the
 confusion matrix). Batch metrics return a mean over the batch, so ``fit`` can weight them by
 batch size.
-
-Turning a tensor into a Python float (``.item()``) makes the CPU wait for a GPU's queued work.
-The training loop therefore calls ``batch_metric(fn)``: for the metrics below it is the same
-computation returning a 0-d tensor on the data's device, summed there and read once per epoch.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
+from torch import nn
 
 from helpers.i18n import tr
 
@@ -27,10 +25,6 @@ def _binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float
     return ((probs.reshape(-1) > threshold).float() == target.reshape(-1).float()).float().mean()
 
 
-def _binary_accuracy_logits(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return _binary_accuracy(logits, target, threshold=0.0)
-
-
 def _multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     _check_rows(logits, target)
     return (logits.argmax(dim=1) == target.reshape(-1)).float().mean()
@@ -43,7 +37,7 @@ def binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float 
 
 def binary_accuracy_logits(logits: torch.Tensor, target: torch.Tensor) -> float:
     """Accuracy of logits (N, 1) against 0/1 targets (N, 1): a logit > 0 means probability > 0.5."""
-    return _binary_accuracy_logits(logits, target).item()
+    return binary_accuracy(logits, target, threshold=0.0)
 
 
 def multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
@@ -54,14 +48,14 @@ def multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
 def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Root mean squared error of (N, 1) predictions against (N, 1) targets, in the targets' units."""
     _check_rows(pred, target)
-    return torch.sqrt(torch.mean((pred.reshape(-1).float() - target.reshape(-1).float()) ** 2)).item()
+    return nn.functional.mse_loss(pred.reshape(-1).float(), target.reshape(-1).float()).sqrt().item()
 
 
 #: The metrics above that average over rows, each with its 0-d tensor twin. RMSE is missing on
 #: purpose: the square root of a batch's mean is not a mean over rows, so it cannot be summed.
 _TENSOR_TWINS: dict[Callable[..., float], Callable[..., torch.Tensor]] = {
     binary_accuracy: _binary_accuracy,
-    binary_accuracy_logits: _binary_accuracy_logits,
+    binary_accuracy_logits: functools.partial(_binary_accuracy, threshold=0.0),
     multiclass_accuracy: _multiclass_accuracy,
 }
 
@@ -69,8 +63,8 @@ _TENSOR_TWINS: dict[Callable[..., float], Callable[..., torch.Tensor]] = {
 def batch_metric(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> Callable[..., float | torch.Tensor]:
     """The function the training loop calls per batch for the metric ``fn``.
 
-    For the metrics of this module, the same value as a 0-d tensor (no wait for the device);
-    any other function is returned unchanged, and may return a float or a 0-d tensor.
+    For the metrics of this module, the same value as a 0-d tensor (no wait for the device; see
+    ``helpers.training``); any other function is returned unchanged, and may return a float or a 0-d tensor.
     """
     return _TENSOR_TWINS.get(fn, fn)
 

@@ -23,19 +23,19 @@ def boston_regression_mlp(inputs: int = 13) -> nn.Sequential:
     )
 
 
-def boston_binary_mlp(inputs: int = 13, *, sigmoid: bool = True) -> nn.Sequential:
-    """The source's binary classifier: features (N, inputs) -> probabilities (N, 1).
+def boston_binary_mlp(*, sigmoid: bool = True) -> nn.Sequential:
+    """The source's binary classifier: features (N, 13) -> probabilities (N, 1).
 
     ``sigmoid=False`` drops the final ``nn.Sigmoid``: the model then outputs logits (N, 1), the
     form ``nn.BCEWithLogitsLoss`` wants.
     """
-    layers = [nn.Linear(inputs, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)]
+    layers = [nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1)]
     return nn.Sequential(*layers, *([nn.Sigmoid()] if sigmoid else []))
 
 
-def boston_band_mlp(inputs: int = 13, classes: int = 3) -> nn.Sequential:
-    """The course's softmax classifier: features (N, inputs) -> logits (N, classes), no softmax."""
-    return nn.Sequential(nn.Linear(inputs, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, classes))
+def boston_band_mlp() -> nn.Sequential:
+    """The course's softmax classifier: features (N, 13) -> logits (N, 3), no softmax."""
+    return nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 3))
 
 
 class MNIST_Classifier(nn.Module):  # noqa: N801 (the source's name)
@@ -54,10 +54,10 @@ class MNIST_Classifier(nn.Module):  # noqa: N801 (the source's name)
         return self.output(x)
 
 
-def last_layer(model: nn.Module) -> nn.Module | None:
-    """The model's last leaf module (the one that makes its output in an ``nn.Sequential``), or ``None``."""
-    leaves = [m for m in model.modules() if not list(m.children())]
-    return leaves[-1] if leaves else None
+def last_layer(model: nn.Module) -> nn.Module:
+    """The model's last leaf module (the one that makes its output in an ``nn.Sequential``); a model
+    without submodules is its own last layer."""
+    return [m for m in model.modules() if not list(m.children())][-1]
 
 
 def model_device(model: nn.Module) -> torch.device:

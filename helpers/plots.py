@@ -145,7 +145,6 @@ def plot_history(
     runs = history if isinstance(history, dict) else {"": history}
     fig = NotebookFigure(figsize=(7, 4), layout="constrained")
     ax = fig.add_subplot()
-    plotted = 0
     for label, frame in runs.items():
         for column in columns:
             if column in frame.columns:
@@ -154,8 +153,7 @@ def plot_history(
                     name, english = f"{label} {name}", f"{i18n.to_english(label) or label} {english}"
                 fig.english_texts[name] = english
                 ax.plot(frame["epoch"], frame[column], label=name)
-                plotted += 1
-    if plotted == 0:
+    if not ax.lines:
         raise ValueError(tr("none of the columns {columns} is in the history", columns=list(columns)))
     ax.set(title=tr("Loss per epoch") if title is None else title, xlabel=tr("epoch"),
            ylabel=tr("loss") if ylabel is None else ylabel)
@@ -222,7 +220,7 @@ def plot_image_grid(
     if pictures.ndim == 4:
         pictures = pictures[:, 0]
     if pictures.ndim != 3:
-        raise ValueError(tr("images must be (N, 1, H, W) or (N, H, W), got shape {shape}", shape=_numpy(images).shape))
+        raise ValueError(tr("images must be (N, 1, H, W) or (N, H, W), got shape {shape}", shape=pictures.shape))
     true = _numpy(true_labels).reshape(-1)
     pred = _numpy(predicted_labels).reshape(-1) if predicted_labels is not None else None
     if len(true) != len(pictures) or (pred is not None and len(pred) != len(pictures)):

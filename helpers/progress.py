@@ -29,9 +29,8 @@ def progress_enabled() -> bool:
 
 
 def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    ip = shell.get_ipython() if shell is not None and hasattr(shell, "get_ipython") else None
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+    shell = sys.modules.get("IPython")  # get_ipython() is None outside IPython
+    return shell is not None and type(shell.get_ipython()).__name__ == "ZMQInteractiveShell"
 
 
 def widgets_available() -> bool:
