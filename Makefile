@@ -10,43 +10,52 @@
 #   make dist-test  each lesson alone in an empty folder, run from the installed wheel (no repository)
 #   make hub-test   three students on a real JupyterHub on 127.0.0.1 run lesson 02 at once (deploy/)
 #   make measure    each lesson's kernel memory and CPU seconds; lesson 02 with 1, 2 and 4 students at once
-# The install is stamped: it reruns only when requirements.txt or pyproject.toml change,
-# so a second `make test` needs no network.
+# Students get requirements.txt only (make lab); every other target adds requirements-dev.txt.
+# The installs are stamped: they rerun only when those files or pyproject.toml change, so a second
+# `make test` needs no network.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 # nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
 NBVAL_WORKERS ?= 2
 
-.PHONY: install run test lint unit nbval claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
+.PHONY: install dev-install run test lint unit nbval claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
 
 install: $(STAMP)
+dev-install: $(DEV_STAMP)
 
+# The student's install: the lessons' libraries and JupyterLab (requirements.txt), and the course itself.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -r requirements.txt
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+# The developers' tools on top (requirements-dev.txt): tests, lint, batch runs, browser test, build.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install -r requirements-dev.txt
+	@touch $(DEV_STAMP)
+
 # Batch runs set COURSE_PROGRESS=0: progress bars would fill executed notebooks with lines.
-run: $(STAMP)
+run: $(DEV_STAMP)
 	COURSE_PROGRESS=0 $(PY) -m instructor.run $(ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check helpers instructor tests notebooks deploy
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(PY) -m pytest tests -q -m "not browser and not claims and not dist" --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
 
-nbval: $(STAMP)
+nbval: $(DEV_STAMP)
 	COURSE_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		-n $(NBVAL_WORKERS) --dist loadfile notebooks
 
 # The lessons' split-dependent claims ("in most splits ..."), each measured over 30+ seeds.
 # pytest exits 5 when no test is marked claims: that is not a failure.
-claims: $(STAMP)
+claims: $(DEV_STAMP)
 	$(PY) -m pytest tests -q -m claims -p no:cacheprovider || [ $$? -eq 5 ]
 
 test: lint unit nbval claims
@@ -65,19 +74,19 @@ lab-ko: $(STAMP)
 		--LabApp.default_url=/lab/tree/notebooks/ko
 
 # Run lessons at many SEED values (ARGS="--only 02 --seeds 0-29"): does every self-check hold?
-seeds: $(STAMP)
+seeds: $(DEV_STAMP)
 	COURSE_PROGRESS=0 $(PY) -m instructor.seeds $(ARGS)
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) -m instructor.bench $(ARGS)
 
 # One lesson: ARGS="--only 01" (or -k 01); ARGS=--include-solutions adds the solutions.
-e2e: $(STAMP)
+e2e: $(DEV_STAMP)
 	$(PY) -m pytest tests/test_e2e.py -m browser -v -p no:cacheprovider --durations=5 $(ARGS)
 
 # The package as pip gets it: wheel and sdist built offline (no build isolation), then the wheel's
 # metadata, file list and bundled data are checked.
-dist: $(STAMP)
+dist: $(DEV_STAMP)
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist .
 	$(PY) -m pytest tests/test_dist.py -q -p no:cacheprovider -m dist -k built
@@ -91,7 +100,7 @@ dist-test: dist
 # into .venv (the servers' environment), the proxy from npm into deploy/node_modules.
 HUB_STAMP := $(VENV)/.hub-installed
 
-$(HUB_STAMP): $(STAMP) deploy/requirements-hub.txt deploy/package-lock.json
+$(HUB_STAMP): $(DEV_STAMP) deploy/requirements-hub.txt deploy/package-lock.json
 	$(PY) -m pip install -r deploy/requirements-hub.txt
 	npm ci --prefix deploy --no-audit --no-fund
 	@touch $(HUB_STAMP)
@@ -100,7 +109,7 @@ hub-test: $(HUB_STAMP)
 	$(PY) -m deploy.hub_test $(ARGS)
 
 # Each lesson's kernel peak memory and CPU seconds, and lesson 02 with 1, 2 and 4 students at once.
-measure: $(STAMP)
+measure: $(DEV_STAMP)
 	COURSE_PROGRESS=0 $(PY) -m deploy.measure $(ARGS)
 
 clean:

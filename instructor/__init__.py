@@ -7,6 +7,7 @@
 
 The browser test (``make e2e``) is a pytest module, tests/test_e2e.py.
 
-Their extra dependencies (papermill, nbformat, nbconvert, pyyaml) are the ``instructor``
-extra of pyproject.toml, which requirements.txt installs. The notebooks import only ``helpers``.
+They run from a clone (the wheel carries only ``helpers``); their dependencies (papermill, nbformat,
+nbconvert, pyyaml) are in requirements-dev.txt, which ``make test`` installs. The notebooks import
+only ``helpers``.
 """

@@ -235,13 +235,35 @@ def requirement_names(lines: list[str]) -> dict[str, str]:
     return found
 
 
+def requirements(name: str) -> dict[str, str]:
+    return requirement_names((ROOT / name).read_text().splitlines())
+
+
+#: What a student installs besides the package's own dependencies: JupyterLab and what the lessons show in it.
+STUDENT_EXTRAS = {"jupyterlab", "ipykernel", "ipywidgets", "jupyterlab-language-pack-ko-kr", "setuptools"}
+
+
 def test_requirements_install_every_declared_dependency():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    declared = requirement_names(project["dependencies"] + extras["instructor"] + extras["dev"])
-    installed = requirement_names((ROOT / "requirements.txt").read_text().splitlines())
-    assert sorted(set(declared) - set(installed)) == []
+    declared = requirement_names(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert sorted(set(declared) - set(requirements("requirements.txt"))) == []
+
+
+def test_students_install_only_what_students_use():
+    """requirements.txt (make lab, environment.yml) holds the package's dependencies and JupyterLab; the
+    tools of tests, lint, batch runs, the browser test and the build come from requirements-dev.txt."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    declared = requirement_names(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    students = set(requirements("requirements.txt"))
+    assert sorted(students - set(declared) - STUDENT_EXTRAS) == []
+    dev = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements.txt" in dev, "the developers' install includes the students'"
+    assert {"pytest", "ruff", "playwright", "nbval", "build", "papermill"} <= set(requirements("requirements-dev.txt"))
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("lab", "lab-ko"):
+        assert re.search(rf"^{target}: \$\(STAMP\)$", makefile, re.M), f"make {target} installs the students' set only"
+    students_install = re.search(r"^\$\(STAMP\):.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "requirements.txt" in students_install and "requirements-dev.txt" not in students_install
 
 
 def test_only_torch_and_torchvision_are_pinned_exactly():
@@ -333,8 +355,8 @@ def imported_modules() -> set[str]:
 def test_every_declared_dependency_is_used():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = requirement_names(project["dependencies"] + sum(project["optional-dependencies"].values(), []))
-    declared |= requirement_names((ROOT / "requirements.txt").read_text().splitlines())
+    declared = requirement_names(project["dependencies"])
+    declared |= requirements("requirements.txt") | requirements("requirements-dev.txt")
     imported = imported_modules()
     unused = []
     for name in declared:
