@@ -4,11 +4,11 @@ JupyterHub (PyPI) with its proxy (configurable-http-proxy, npm, in deploy/node_m
 deploy/jupyterhub_config.py, in which only the login (dummy authenticator), the spawner (local
 processes), the addresses and the idle culler are replaced. Three students open lesson 02's nbgitpuller
 link in headless Chromium at the same time: each logs in, the hub starts their server, nbgitpuller
-clones the course (a snapshot of this working tree in a local git repository) into their home folder
-and JupyterLab opens the lesson; each clicks Run > Run All Cells. Every code cell must run, with no
-error. Then the hub is stopped, which stops the proxy and the servers, and the test fails if any
-process it started is left (leftovers are killed). It prints each student's Run All time and their
-server's and kernel's memory. Everything lives in build/hub/.
+clones the course (a snapshot of this working tree in a local git repository, the lesson on its quick
+settings) into their home folder and JupyterLab opens the lesson; each clicks Run > Run All Cells.
+Every code cell must run, with no error. Then the hub is stopped, which stops the proxy and the
+servers, and the test fails if any process it started is left (leftovers are killed). It prints each
+student's Run All time and their server's and kernel's memory. Everything lives in build/hub/.
 
     .venv/bin/python -m deploy.hub_test [--students 3] [--lesson 02] [--timeout 900]
 """
@@ -31,6 +31,7 @@ from pathlib import Path
 import psutil
 
 from deploy.links import lessons, pull_link
+from instructor.run import prepare_quick
 
 ROOT = Path(__file__).resolve().parent.parent
 PROXY = ROOT / "deploy" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -65,9 +66,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def snapshot(dest: Path) -> Path:
+def snapshot(dest: Path, quick: str) -> Path:
     """This working tree (tracked and new files, symlinks kept) committed into a fresh git repository at
-    ``dest``, on branch main: what nbgitpuller clones from."""
+    ``dest``, on branch main: what nbgitpuller clones from. The notebook ``quick`` (a path in the
+    repository) has its quick settings injected (``prepare_quick``): the hub test is about the class, not
+    the lesson's numbers, and nbval runs each lesson at full settings once per CI run."""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout.split("\0")
     for name in filter(None, listed):
@@ -79,6 +82,7 @@ def snapshot(dest: Path) -> Path:
             target.symlink_to(os.readlink(source))
         else:
             shutil.copy2(source, target)
+    prepare_quick(ROOT / quick, dest / quick)
     git = ["git", "-C", str(dest), "-c", "user.name=hub-test", "-c", "user.email=hub-test@127.0.0.1"]
     subprocess.run(["git", "init", "-q", "-b", "main", str(dest)], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
@@ -262,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     mnist = ROOT / "data" / "MNIST"
     if mnist.is_dir():  # the class image's shared data (lesson 04); lesson 02 needs none
         (run / "data" / "MNIST").symlink_to(mnist)
-    repo = snapshot(run / "course.git")
+    repo = snapshot(run / "course.git", notebook)
     password = secrets.token_urlsafe(12)
     port = free_port()
     hub_url = f"http://127.0.0.1:{port}"

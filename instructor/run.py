@@ -113,6 +113,16 @@ def quick_parameters(path: Path) -> dict[str, Any]:
     return dict(quick)
 
 
+def prepare_quick(source: Path, target: Path) -> Path:
+    """``source`` written to ``target`` with its quick settings (``quick_parameters``) injected after its
+    parameters cell, not executed: papermill's own parameterizing (``prepare_only``). The browser and hub
+    tests open such a copy, so that each lesson runs at full settings once per CI run, under nbval."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(source), str(target), parameters=quick_parameters(source),
+                               prepare_only=True, kernel_name="python3", progress_bar=False)
+    return target
+
+
 def split_scope(name: str) -> tuple[str | None, str]:
     """``"04:EPOCHS"`` -> ``("04", "EPOCHS")``; ``"EPOCHS"`` -> ``(None, "EPOCHS")``."""
     scope, sep, bare = name.rpartition(":")

@@ -23,11 +23,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 
 from helpers.boston import BOSTON_SHA256
 from helpers.mnist import MNIST_MD5
+from instructor import run as batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,10 +158,18 @@ def test_the_fresh_environment_cannot_import_the_course(fresh, tmp_path):
     assert seen == [str(fresh["installed"]), location], seen
 
 
+def quick(notebook: Path) -> list[str]:
+    """papermill's arguments for ``notebook``'s quick settings (metadata ``course.quick``): each lesson runs
+    at full settings once per CI run, under nbval; here it only has to run from the wheel."""
+    return ["-y", yaml.safe_dump(batch.quick_parameters(notebook))]
+
+
 def run_notebook(python: Path, notebook: Path, cwd: Path, env: dict[str, str], *params: str) -> dict:
-    """Run ``notebook`` with papermill (kernel python3 = ``python``); return the executed notebook."""
+    """Run ``notebook`` with papermill (kernel python3 = ``python``) on its quick settings and ``params``;
+    return the executed notebook."""
     out = cwd / f"{notebook.stem}.out.ipynb"
-    cmd = [python, "-m", "papermill", str(notebook), str(out), "--cwd", str(cwd), "-k", "python3", *params]
+    cmd = [python, "-m", "papermill", str(notebook), str(out), "--cwd", str(cwd), "-k", "python3",
+           *quick(notebook), *params]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, f"{notebook.name} failed:\n{done.stderr[-4000:]}"
     return json.loads(out.read_text())
@@ -220,7 +230,7 @@ def test_a_clone_runs_without_installing_the_course(fresh, tmp_path):
     for folder in ("notebooks", "notebooks/solutions"):  # a kernel's sys.path starts with its notebook's folder
         done = probe(fresh["deps"], clone / folder, "import helpers; print(helpers.__file__)", env)
         assert Path(done.stdout.strip()).resolve() == clone / "helpers" / "__init__.py", done.stderr
-    nb = run_notebook(fresh["deps"], clone / "notebooks" / lesson.name, clone / "notebooks", env, "-p", "QUICK", "True")
+    nb = run_notebook(fresh["deps"], clone / "notebooks" / lesson.name, clone / "notebooks", env)
     assert [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"] == []
 
 
@@ -234,7 +244,7 @@ def test_a_lesson_alone_without_mnist_or_network_stops_with_one_line(fresh, tmp_
     cache = tmp_path / "empty-cache"  # a class image with no MNIST, no COURSE_DATA_DIR and no network
     out = alone / f"{lesson.stem}.out.ipynb"
     cmd = [fresh["installed"], "-m", "papermill", str(alone / lesson.name), str(out), "--cwd", str(alone),
-           "-k", "python3", "-p", "QUICK", "True"]
+           "-k", "python3", *quick(lesson)]
     done = subprocess.run(cmd, env=clean_env(XDG_CACHE_HOME=str(cache)), capture_output=True, text=True,
                           timeout=RUN_TIMEOUT)
     assert done.returncode != 0

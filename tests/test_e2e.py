@@ -5,8 +5,9 @@ Playwright; nothing is downloaded) opening one notebook at a time: Run > Run All
 JupyterLab's own state (kernel idle, no cell queued or running, every output renderer and the math typesetter
 done), screenshots top to bottom, then ``check_notebook`` on what the page shows. Autosave is off: the notebooks'
 bytes must not change. The course's notebooks (``--only``, ``--include-solutions`` as for ``instructor.run``)
-write build/e2e/<notebook>/NN.png and build/e2e/report.json; the fixture notebooks (tests/fixtures/e2e/) prove
-that the check can fail.
+run on their quick settings (a copy under build/e2e/quick/ with ``course.quick`` injected, as ``make run
+--quick`` does; nbval runs them at full settings) and write build/e2e/<notebook>/NN.png and
+build/e2e/report.json; the fixture notebooks (tests/fixtures/e2e/) prove that the check can fail.
 """
 
 from __future__ import annotations
@@ -327,8 +328,9 @@ def test_course_notebook_in_jupyterlab(course_reports, course_notebook, browser,
     korean = course_notebook.is_relative_to(REPO / "notebooks" / "ko")
     if korean and not subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True).stdout.strip():
         pytest.fail("no Korean font: Chromium would draw Hangul as boxes (Debian/Ubuntu: apt install fonts-noto-cjk)")
-    report = run_notebook(browser, lab, course_notebook, OUTPUT / "ko" if korean else OUTPUT,
-                          language="ko" if korean else "en")
+    # the notebook with its quick settings (metadata course.quick) injected: nbval runs it at full settings
+    quick = batch.prepare_quick(course_notebook, OUTPUT / "quick" / course_notebook.relative_to(REPO))
+    report = run_notebook(browser, lab, quick, OUTPUT / "ko" if korean else OUTPUT, language="ko" if korean else "en")
     course_reports.append(report)
     assert not report["problems"], "\n".join(report["problems"])
 

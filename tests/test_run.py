@@ -204,3 +204,16 @@ def test_kernel_environment_is_set_then_restored(monkeypatch):
     with run.kernel_environment():
         assert {k: os.environ[k] for k in run.KERNEL_ENV} == run.KERNEL_ENV
     assert os.environ["MPLBACKEND"] == "Agg" and "COURSE_PROGRESS" not in os.environ
+
+
+def test_prepare_quick_injects_the_quick_settings_into_a_copy_without_running_it(tmp_path):
+    """What make e2e and make hub-test open: the notebook with ``course.quick`` after its parameters cell."""
+    committed = FIXTURE.read_bytes()
+    target = run.prepare_quick(FIXTURE, tmp_path / "deep" / "01_tiny.ipynb")
+    assert FIXTURE.read_bytes() == committed, "the course's notebook is left as it is"
+    cells = nbformat.read(target, as_version=4).cells
+    tags = [c.metadata.get("tags", []) for c in cells]
+    injected = tags.index(["injected-parameters"])
+    assert "parameters" in tags[injected - 1]
+    assert all(f"{name} = {value!r}" in cells[injected].source for name, value in run.quick_parameters(FIXTURE).items())
+    assert run.quick_parameters(FIXTURE) and not any(c.get("outputs") for c in cells if c.cell_type == "code")
