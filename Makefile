@@ -9,6 +9,7 @@
 #   make dist   build the wheel and sdist into dist/ offline and check the wheel's metadata
 #   make dist-test  each lesson alone in an empty folder, run from the installed wheel (no repository)
 #   make hub-test   three students on a real JupyterHub on 127.0.0.1 run lesson 02 at once (deploy/)
+#   make oldest     the unit tests and every notebook on the oldest versions pyproject.toml allows
 #   make measure    each lesson's kernel memory and CPU seconds; lesson 02 with 1, 2 and 4 students at once
 # Students get requirements.txt only (make lab); every other target adds requirements-dev.txt.
 # The installs are stamped: they rerun only when those files or pyproject.toml change, so a second
@@ -22,7 +23,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
 NBVAL_WORKERS ?= 2
 
-.PHONY: install dev-install run test lint unit nbval claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
+.PHONY: install dev-install oldest run test lint unit nbval claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
 
 install: $(STAMP)
 dev-install: $(DEV_STAMP)
@@ -114,3 +115,8 @@ measure: $(DEV_STAMP)
 
 clean:
 	rm -rf build dist .pytest_cache .coverage
+
+# The oldest versions pyproject.toml allows (requires-python and every dependency's lower bound),
+# installed exactly into .venv-oldest: the unit tests and every notebook on its quick settings there.
+oldest: $(DEV_STAMP)
+	$(PY) -m instructor.oldest $(ARGS)
