@@ -11,7 +11,7 @@
     training    train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode
     checks      the shape and last-layer checks fit runs on the first batch
     metrics     accuracy, RMSE, confusion matrix, precision and recall
-    plots       figures, each returned as a matplotlib Figure
+    plots       figures, each returned as a matplotlib Figure; the Hangul font (fonts/) for Korean
     progress    one progress bar that works in JupyterLab, a terminal and batch runs
     checkpoint  save_checkpoint, load_checkpoint (weights_only=True)
     exercises   the exercise checkers, one module per lesson

@@ -7,7 +7,8 @@ label) is written in English where it is raised or printed, through ``tr``::
 
 ``tr`` looks the English text up in the active language's table, ``helpers/locale/<language>.json``
 (English text -> translation, with the same ``{placeholders}``; literal braces are doubled), and
-fills in the values. A notebook chooses the language once: ``setup_notebook(..., language="ko")``.
+fills in the values. A notebook chooses the language once: ``setup_notebook(..., language="ko")``;
+Korean also gives every figure the course's Hangul font (``helpers.plots.use_hangul_font``).
 ``tests/test_translations.py`` checks that every English message has a translation with the same
 placeholders.
 """
@@ -38,11 +39,20 @@ def catalog(language: str, table: str = "") -> dict[str, str]:
 
 
 def set_language(language: str) -> str:
-    """Make ``language`` ("en" or "ko") the language of every later message; returns it."""
+    """Make ``language`` ("en" or "ko") the language of every later message and figure; returns it.
+
+    Korean also makes matplotlib draw Hangul with the course's own font (``plots.use_hangul_font``);
+    English takes that font out of matplotlib's settings again."""
     global _active
     if language not in LANGUAGES:
         allowed = ", ".join(map(repr, LANGUAGES))
-        raise ValueError(tr("language must be one of {allowed}, got {language!r}", allowed=allowed, language=language))
+        raise ValueError(tr("language must be one of {allowed}, got {language!r}",
+                            allowed=allowed, language=language))
+    # imported here, not at the top: this module needs only the standard library (environment.py
+    # uses it to say which library is missing before matplotlib is imported)
+    from helpers import plots
+
+    plots.use_hangul_font(language == "ko")
     _active = language
     return language
 

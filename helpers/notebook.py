@@ -20,8 +20,10 @@ def setup_notebook(seed: int, device: str = "auto", language: str = "en") -> tor
         device = setup_notebook(seed=SEED, device=DEVICE, language="en")
 
     - ``language`` ("en" or "ko") is the language of every later message of the helpers and the
-      exercise checkers, and of the figures' labels (Korean where a Hangul font is installed). In
-      Korean, pandas counts a Hangul character as two columns, so printed tables stay aligned.
+      exercise checkers, and of the figures' labels. Korean adds the Hangul font the course carries
+      (``helpers/fonts/NanumGothic.ttf``) to matplotlib's fonts, so every figure, the student's own
+      too, draws Hangul on any machine, a fresh Colab included. In Korean, pandas counts a Hangul
+      character as two columns, so printed tables stay aligned.
     - ``seed`` seeds Python, NumPy and torch: the split, the initial weights and the shuffling.
     - ``device`` ("auto", "cpu", "cuda", "cuda:N", "mps") picks where to train; a device that is
       not there stops here with one line that lists the ones that are.

@@ -1,128 +1,63 @@
 """Figures for the notebooks. Each function builds and returns a ``matplotlib.figure.Figure``
-without touching pyplot's global state (no current figure, no rcParams changes), so a
-notebook shows it once, as the cell's value (or with ``display(fig)``), and nothing leaks
-into the next plot."""
+without touching pyplot's global state (no current figure), so a notebook shows it once, as the
+cell's value (or with ``display(fig)``), and nothing leaks into the next plot.
+
+The one global setting is the font: choosing Korean (``setup_notebook(..., language="ko")``, which
+calls ``use_hangul_font``) adds the course's own Hangul font, ``fonts/NanumGothic.ttf``, to
+matplotlib's font fallback, so every figure drawn afterwards, a student's own ``plt.subplots()``
+included, draws Hangul on any machine; English takes it out again."""
 
 from __future__ import annotations
 
-import functools
 import io
-import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib import font_manager
+from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 
-from helpers import i18n
-from helpers.i18n import HANGUL, tr
+from helpers.i18n import tr
 
-#: Fonts with Hangul, in order of preference (Linux, Windows, macOS, Colab's NanumGothic, other CJK sets).
-KOREAN_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "AppleGothic", "Apple SD Gothic Neo",
-                "NanumGothic", "NanumBarunGothic", "Noto Sans CJK JP", "Noto Sans CJK SC")
-NO_FONT_NOTE = "No Korean font found: labels in English (install fonts-noto-cjk, or NanumGothic on Colab)"
+#: The Hangul font that travels with the course (fonts/README.md: its source, licence and SHA-256).
+HANGUL_FONT = Path(__file__).resolve().parent / "fonts" / "NanumGothic.ttf"
+#: The family name matplotlib knows it by.
+HANGUL_FONT_NAME = "NanumGothic"
+
+
+def use_hangul_font(on: bool) -> None:
+    """Draw Hangul in every later figure (``on``), or stop (English).
+
+    ``on`` registers ``HANGUL_FONT`` with matplotlib (once per kernel) and appends its name to
+    ``rcParams["font.family"]``: ``["sans-serif", "NanumGothic"]`` by default. matplotlib (3.6 and
+    later) draws each character with the first family that has it, so Latin letters, digits and the
+    U+2212 minus sign keep DejaVu Sans (the first of ``font.sans-serif``) and only Hangul comes
+    from NanumGothic: no "Glyph ... missing from font(s)" warning, and ``axes.unicode_minus`` stays
+    as it is. (Putting the font in ``font.sans-serif`` instead would not do: a generic family
+    resolves to one font, and DejaVu Sans has no Hangul.) ``on=False`` removes the name again, so
+    ``font.family`` is what it was before. Calling it twice changes nothing more.
+    """
+    family = [name for name in rcParams["font.family"] if name != HANGUL_FONT_NAME]
+    if on:
+        if not any(font.name == HANGUL_FONT_NAME for font in font_manager.fontManager.ttflist):
+            font_manager.fontManager.addfont(HANGUL_FONT)
+        family.append(HANGUL_FONT_NAME)
+    rcParams["font.family"] = family
 
 
 class NotebookFigure(Figure):
-    """A ``Figure`` that Jupyter shows as a PNG whatever matplotlib backend is active, and that
-    draws Korean text without empty boxes.
+    """A ``Figure`` that Jupyter shows as a PNG whatever matplotlib backend is active.
 
     Figures made outside pyplot are not registered with the inline backend, so without
     ``_repr_png_`` a notebook (or papermill, or nbconvert) would show only ``<Figure size ...>``.
-    Every drawing (``_repr_png_``, ``savefig``, a backend's own draw) goes through ``korean_texts``.
-    ``english_texts`` maps texts the helpers drew in Korean to their English, for that fallback.
     """
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.english_texts: dict[str, str] = {}
-
-    def draw(self, renderer: object) -> None:
-        with korean_texts(self):
-            super().draw(renderer)
-
-    def savefig(self, *args: object, **kwargs: object) -> None:
-        with korean_texts(self):  # also around the measuring that bbox_inches="tight" does before drawing
-            super().savefig(*args, **kwargs)
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
-
-
-@functools.cache
-def korean_font() -> str | None:
-    """The first of ``KOREAN_FONTS`` that matplotlib finds installed, or ``None``.
-
-    matplotlib lists the system's fonts once and caches the list, so a font installed later (on Colab:
-    ``!apt-get -qq install fonts-nanum``) is looked for among the font files and added; the kernel must
-    restart after the install, as for any library."""
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    if not installed.intersection(KOREAN_FONTS):
-        for path in font_manager.findSystemFonts():
-            if re.search(r"nanum|notosanscjk|notosanskr|malgun|applegothic", Path(path).name, re.IGNORECASE):
-                font_manager.fontManager.addfont(path)
-        installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in KOREAN_FONTS if name in installed), None)
-
-
-@contextmanager
-def korean_texts(fig: Figure) -> Iterator[None]:
-    """Make ``fig``'s Hangul drawable for the duration of one drawing, then put every text back.
-
-    Only in the Korean edition (``i18n.language() == "ko"``), and only texts that contain Hangul:
-    - with a Hangul font (``korean_font()``), each gets the font family ``[that font, "DejaVu Sans"]``:
-      glyphs the Korean font lacks fall back to DejaVu Sans, and tick labels keep DejaVu Sans and its
-      U+2212 minus. That is how ``axes.unicode_minus`` is handled without touching global rcParams.
-    - without one, each is turned back into English: ``fig.english_texts``, else the helpers' and the
-      notebooks' tables (``i18n.to_english``); text with no entry loses its Hangul characters (the
-      rest, e.g. numbers, stays), so no empty boxes are ever drawn. Tick labels are written by their
-      axis's formatter at draw time, so its output is translated too. A one-line note in English at
-      the bottom says why (``NO_FONT_NOTE``).
-    """
-    inside = getattr(fig, "_korean_texts", False)  # savefig draws the figure: that draw is inside savefig's
-    korean = i18n.language() == "ko" and not inside
-    texts = [t for t in fig.findobj(Text) if HANGUL.search(t.get_text())] if korean else []
-    if not texts:
-        yield
-        return
-    font, note = korean_font(), None
-    saved = [(t, t.get_text(), t.get_fontproperties().copy()) for t in texts]
-    formatters = [] if font else [axis.get_major_formatter() for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)]
-    fig._korean_texts = True
-    try:
-        if font:
-            for t in texts:
-                t.set_fontfamily([font, "DejaVu Sans"])
-        else:
-            english = getattr(fig, "english_texts", {})
-
-            def to_english(text: str) -> str:
-                known = (english.get(text) or i18n.to_english(text) or text) if HANGUL.search(text) else text
-                return " ".join(HANGUL.sub("", known).split()) if HANGUL.search(known) else known
-
-            for t in texts:
-                t.set_text(to_english(t.get_text()))
-            for f in formatters:  # an instance attribute, deleted below: the class's method is untouched
-                f.format_ticks = lambda values, f=f: [to_english(label) for label in type(f).format_ticks(f, values)]
-            note = (fig.supxlabel if not fig.get_supxlabel() else functools.partial(fig.text, 0.01, 0.005))(
-                NO_FONT_NOTE, fontsize=8, color="0.4", wrap=True)
-        yield
-    finally:
-        fig._korean_texts = False
-        for t, text, properties in saved:
-            t.set_text(text)
-            t.set_fontproperties(properties)
-        for f in formatters:
-            del f.format_ticks
-        if note is not None:
-            note.remove()
 
 
 def _numpy(values: torch.Tensor | np.ndarray | Sequence[float]) -> np.ndarray:
@@ -148,10 +83,7 @@ def plot_history(
     for label, frame in runs.items():
         for column in columns:
             if column in frame.columns:
-                name, english = _column_label(column), column.replace("_", " ")
-                if label:
-                    name, english = f"{label} {name}", f"{i18n.to_english(label) or label} {english}"
-                fig.english_texts[name] = english
+                name = f"{label} {_column_label(column)}" if label else _column_label(column)
                 ax.plot(frame["epoch"], frame[column], label=name)
     if not ax.lines:
         raise ValueError(tr("none of the columns {columns} is in the history", columns=list(columns)))

@@ -29,6 +29,7 @@ from packaging.requirements import Requirement
 
 from helpers.boston import BOSTON_SHA256
 from helpers.mnist import MNIST_MD5
+from helpers.plots import HANGUL_FONT
 from instructor import run as batch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,12 +80,16 @@ def test_built_wheel_metadata_declares_what_pyproject_says():
     assert not meta.provides_extra, "no extras: the developers' tools are requirements-dev.txt, not the package's"
 
 
-def test_built_wheel_carries_every_module_and_the_checksummed_boston_table():
+def test_built_wheel_carries_every_module_the_checksummed_boston_table_and_the_hangul_font():
     with zipfile.ZipFile(built("*.whl")) as archive:
         names = set(archive.namelist())
         boston = archive.read("helpers/boston_housing.csv")
+        font = archive.read("helpers/fonts/NanumGothic.ttf")
     assert hashlib.sha256(boston).hexdigest() == BOSTON_SHA256
-    modules = set(tracked("helpers/*.py", "helpers/locale/*.json"))  # the message tables too
+    assert font == HANGUL_FONT.read_bytes()  # tests/test_korean.py checks its SHA-256 against fonts/README.md
+    # the message tables, and the font with its licence and provenance, too
+    modules = set(tracked("helpers/*.py", "helpers/locale/*.json", "helpers/fonts/*"))
+    assert {"helpers/fonts/OFL.txt", "helpers/fonts/README.md"} <= modules
     assert sorted(modules - names) == []
     # instructor/ and deploy/ are a clone's tools (their paths are the repository's): not the students' package
     assert [n for n in names if n.split("/")[0] in ("tests", "notebooks", "data", "deploy", "instructor")] == []
@@ -96,7 +101,8 @@ def test_built_sdist_holds_the_same_package():
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
         prefix = archive.getnames()[0].split("/")[0]
         Metadata.from_email(archive.extractfile(f"{prefix}/PKG-INFO").read(), validate=True)
-    assert {"pyproject.toml", "README.md", "helpers/boston_housing.csv"} <= names
+    assert {"pyproject.toml", "README.md", "helpers/boston_housing.csv", "helpers/fonts/NanumGothic.ttf",
+            "helpers/fonts/OFL.txt"} <= names
     assert sorted(set(tracked("helpers/*.py")) - names) == []
 
 

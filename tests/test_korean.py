@@ -1,18 +1,23 @@
 """The helpers in the Korean edition: messages in Korean that carry their values, and figures that draw
-Hangul with a Korean font, or fall back to English with a note where none is installed, never boxes."""
+Hangul with the course's own font (helpers/fonts/NanumGothic.ttf) on a machine that has none, as a fresh
+Colab runtime: no box, no "Glyph ... missing from font(s)" warning, Latin text and digits in DejaVu Sans."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-import re
 import warnings
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import torch
+from matplotlib import font_manager, rcParams
+from matplotlib.ft2font import FT2Font
 from torch import nn
 
-from helpers import checks, environment, plots
+from helpers import checks, environment, i18n
 from helpers.boston import FEATURES, boston_splits
 from helpers.checkpoint import load_checkpoint
 from helpers.data import TensorBatches
@@ -21,12 +26,20 @@ from helpers.i18n import HANGUL
 from helpers.metrics import confusion_matrix
 from helpers.mnist import MNISTDataError, ensure_mnist
 from helpers.notebook import setup_notebook
-from helpers.plots import NotebookFigure, korean_texts, plot_confusion_matrix, plot_history, plot_image_grid
+from helpers.plots import (
+    HANGUL_FONT,
+    HANGUL_FONT_NAME,
+    NotebookFigure,
+    plot_confusion_matrix,
+    plot_history,
+    plot_image_grid,
+    use_hangul_font,
+)
 from helpers.training import fit
 from helpers.validate import positive_int
+from tests import hide_hangul_fonts
 
 HISTORY = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0]})
-
 
 
 def korean_message(error: pytest.ExceptionInfo, *values: str) -> str:
@@ -116,60 +129,102 @@ def test_the_figures_own_labels_are_korean(korean):
     assert [a.get_title() for a in grid.axes] == ["실제 3 / 예측 0", "실제 4 / 예측 4"]
 
 
-def negative_korean_figure() -> NotebookFigure:
-    fig = NotebookFigure(figsize=(4, 3), layout="constrained")
-    ax = fig.add_subplot()
-    ax.plot([-3, -1, 2], [-2, 0, 1], label="손실")
-    ax.set(title="음수 눈금이 있는 그림", xlabel="에포크")
-    ax.legend()
-    return fig
+@pytest.fixture
+def no_system_hangul_font(monkeypatch):
+    """matplotlib without the machine's Hangul fonts, as on a fresh Colab runtime (CI has fonts-noto-cjk
+    for the browser test): ``tests/hide_hangul_fonts.py``, undone after the test."""
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", list(manager.ttflist))  # hide() replaces the two: monkeypatch
+    monkeypatch.setattr(font_manager, "findSystemFonts", font_manager.findSystemFonts)  # puts them back
+    hide_hangul_fonts.hide()
+    assert hide_hangul_fonts.hangul_fonts() == []
+    yield
+    manager._findfont_cached.cache_clear()  # no lookup made without the system's fonts outlives the test
 
 
-def render(fig: NotebookFigure) -> bytes:
+@pytest.fixture
+def korean_without_system_fonts(no_system_hangul_font, korean):
+    """The Korean edition chosen on a machine with no Hangul font (the fonts hidden first)."""
+
+
+def render(fig) -> bytes:
     """The PNG Jupyter shows, with any warning (e.g. "Glyph ... missing from font(s)") an error."""
+    buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return fig._repr_png_()
+        fig.savefig(buffer, format="png", dpi=60)
+    return buffer.getvalue()
 
 
-def test_with_a_korean_font_hangul_and_minus_signs_draw_without_missing_glyphs(korean):
-    if plots.korean_font() is None:
-        pytest.skip("no Hangul font installed (CI installs fonts-noto-cjk; apt-get install fonts-noto-cjk)")
-    fig = negative_korean_figure()
-    title = fig.axes[0].title
-    before = title.get_fontfamily()
-    with korean_texts(fig):
-        assert title.get_fontfamily() == [plots.korean_font(), "DejaVu Sans"]
-        assert fig.axes[0].get_xticklabels()[0].get_fontfamily() == before  # numbers keep DejaVu Sans
-    assert render(fig).startswith(b"\x89PNG")
-    assert title.get_fontfamily() == before and title.get_text() == "음수 눈금이 있는 그림", "rendering puts it back"
+def label_in_korean(ax) -> None:
+    """Hangul in the title, labels, tick labels and legend, next to negative numbers (U+2212 minus)."""
+    ax.plot([-3, -1, 2], [-2, 0, 1], label="검증 손실 −1.5")
+    ax.set(title="학습 전 모델: RMSE 8.1천 달러", xlabel="실제 가격 (천 달러)", ylabel="예측 가격")
+    ax.set_xticks([-3, 0, 2], ["음수 −3", "0", "둘"])
+    ax.legend()
 
 
-def test_without_a_korean_font_the_figure_falls_back_to_english_with_a_note(korean, monkeypatch):
-    monkeypatch.setattr(plots, "korean_font", lambda: None)
-    fig = plot_confusion_matrix(torch.eye(2), ["정확도", "표에 없는 말 7"])  # an entry, and a text with none
-    plot = plot_history({"손실": HISTORY}, columns=("val_loss",))
-    plot.supxlabel("에포크")  # taken: the note goes below it instead
-    with korean_texts(fig), korean_texts(plot):
-        texts = [t.get_text() for f in (fig, plot) for t in f.findobj(plots.Text) if t.get_text()]
-        ticks = fig.axes[0].xaxis.get_major_formatter().format_ticks([0, 1])
-        assert not any(HANGUL.search(text) for text in texts + ticks), texts + ticks
-        assert {"Confusion matrix", "predicted class", "true class", "count"} <= set(texts)
-        assert ticks == ["accuracy", "7"] and "loss val loss" in texts
-        assert fig.get_supxlabel() == plots.NO_FONT_NOTE and plot.get_supxlabel() == "epoch"
-        assert plots.NO_FONT_NOTE in [t.get_text() for t in plot.texts]
-    with warnings.catch_warnings():  # savefig's measuring for bbox_inches="tight" too: no glyph is missing
+def test_the_bundled_font_is_the_file_its_readme_describes():
+    readme = (HANGUL_FONT.parent / "README.md").read_text(encoding="utf-8")
+    assert hashlib.sha256(HANGUL_FONT.read_bytes()).hexdigest() in readme
+    licence = (HANGUL_FONT.parent / "OFL.txt").read_text(encoding="utf-8")
+    assert licence.startswith("Copyright (c) 2010, NAVER Corporation") and "SIL OPEN FONT LICENSE" in licence
+    assert FT2Font(str(HANGUL_FONT)).family_name == HANGUL_FONT_NAME
+
+
+def test_lesson_01s_shared_axes_figure_draws_hangul_without_a_system_font(korean_without_system_fonts):
+    """Lesson 01's before/after figure: two axes sharing x and y (and so one tick formatter each)."""
+    fig = NotebookFigure(figsize=(8, 3.5), layout="constrained")
+    for ax in fig.subplots(1, 2, sharex=True, sharey=True):
+        label_in_korean(ax)
+    with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig.savefig(io.BytesIO(), format="png", dpi=50, bbox_inches="tight")
-    assert fig.axes[0].get_title() == "혼동 행렬" and fig.get_supxlabel() == "", "the figure is put back"
-    assert fig.axes[0].xaxis.get_major_formatter().format_ticks([0, 1]) == ["정확도", "표에 없는 말 7"]
+        png = fig._repr_png_()  # what Jupyter shows
+    assert png.startswith(b"\x89PNG")
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any(t.startswith("\N{MINUS SIGN}") for t in ticks), ticks  # axes.unicode_minus left as it is
 
 
-def test_a_korean_font_installed_after_matplotlib_listed_its_fonts_is_found(monkeypatch):
-    """Colab: `apt-get install fonts-nanum` after matplotlib cached its font list; a restarted kernel finds it."""
-    files = [p for p in plots.font_manager.findSystemFonts() if re.search(r"nanum|notosanscjk", p, re.IGNORECASE)]
-    if not files:
-        pytest.skip("no Noto Sans CJK or Nanum font file on this machine (CI installs fonts-noto-cjk)")
-    manager = plots.font_manager.fontManager
-    monkeypatch.setattr(manager, "ttflist", [f for f in manager.ttflist if f.name not in plots.KOREAN_FONTS])
-    assert plots.korean_font.__wrapped__() in plots.KOREAN_FONTS
+def test_a_students_own_pyplot_figure_draws_hangul_after_setup(no_system_hangul_font):
+    setup_notebook(seed=0, device="cpu", language="ko")
+    try:
+        fig, ax = plt.subplots()
+        label_in_korean(ax)
+        assert render(fig).startswith(b"\x89PNG")
+        plt.close(fig)
+    finally:
+        setup_notebook(seed=0, device="cpu", language="en")
+
+
+def drawn_from(text) -> dict[str, str]:
+    """For each character of ``text``, the name of the font file Agg draws it from: the first of the files
+    its font properties resolve to that has the glyph (matplotlib's font fallback)."""
+    files = font_manager.fontManager._find_fonts_by_props(text.get_fontproperties())  # what backend_agg uses
+    fonts = [FT2Font(path) for path in files]
+    return {char: next(Path(f.fname).name for f in fonts if f.get_char_index(ord(char)))
+            for char in text.get_text() if not char.isspace()}
+
+
+def test_hangul_comes_from_the_bundled_font_and_digits_and_minus_from_dejavu_sans(korean_without_system_fonts):
+    fig = NotebookFigure()
+    ax = fig.add_subplot()
+    label_in_korean(ax)
+    fonts = drawn_from(ax.get_legend().get_texts()[0])  # "검증 손실 −1.5"
+    assert {fonts[c] for c in "검증손실"} == {HANGUL_FONT.name}
+    assert {fonts[c] for c in "\N{MINUS SIGN}1.5"} == {"DejaVuSans.ttf"}
+    title = drawn_from(ax.title)  # "학습 전 모델: RMSE 8.1천 달러"
+    assert {title[c] for c in "학습전모델천달러"} == {HANGUL_FONT.name}
+    assert {title[c] for c in "RMSE8.1:"} == {"DejaVuSans.ttf"}
+    assert font_manager.findfont(HANGUL_FONT_NAME, fallback_to_default=False) == str(HANGUL_FONT)
+
+
+def test_english_takes_the_font_out_of_matplotlibs_settings_again():
+    before = list(rcParams["font.family"])
+    use_hangul_font(True)
+    use_hangul_font(True)  # every Korean notebook's setup cell, run again
+    assert rcParams["font.family"] == [*before, HANGUL_FONT_NAME]
+    assert sum(f.name == HANGUL_FONT_NAME and f.fname == str(HANGUL_FONT)
+               for f in font_manager.fontManager.ttflist) <= 1, "added once"
+    i18n.set_language("ko")
+    i18n.set_language("en")
+    assert rcParams["font.family"] == before

@@ -94,19 +94,22 @@ def test_every_english_message_has_a_korean_translation_with_the_same_placeholde
     assert problems == [] and unused == [], "\n".join(problems + [f"unused entry: {u!r}" for u in unused])
 
 
-def test_tr_translates_fills_in_and_falls_back(monkeypatch):
-    monkeypatch.setattr(i18n, "_active", "en")
+def test_tr_translates_fills_in_and_falls_back():
+    assert i18n.language() == "en"
     assert i18n.tr("{name} must be an integer >= 1, got {value!r}", name="EPOCHS", value=0) == (
         "EPOCHS must be an integer >= 1, got 0")
     i18n.set_language("ko")
-    korean = i18n.tr("{name} must be an integer >= 1, got {value!r}", name="EPOCHS", value=0)
-    assert "EPOCHS" in korean and "0" in korean and tx.HANGUL.search(korean), korean
-    assert i18n.tr("a text with no entry {x}", x=1) == "a text with no entry 1"
-    assert i18n.to_english(korean) == "EPOCHS must be an integer >= 1, got 0"
-    assert i18n.to_english("표에 없는 문장") is None
-    with pytest.raises(ValueError, match="language는 'en', 'ko' 중 하나여야 합니다. 받은 값: 'kr'"):
-        i18n.set_language("kr")
-    assert i18n.language() == "ko", "a refused language changes nothing"
+    try:
+        korean = i18n.tr("{name} must be an integer >= 1, got {value!r}", name="EPOCHS", value=0)
+        assert "EPOCHS" in korean and "0" in korean and tx.HANGUL.search(korean), korean
+        assert i18n.tr("a text with no entry {x}", x=1) == "a text with no entry 1"
+        assert i18n.to_english(korean) == "EPOCHS must be an integer >= 1, got 0"
+        assert i18n.to_english("표에 없는 문장") is None
+        with pytest.raises(ValueError, match="language는 'en', 'ko' 중 하나여야 합니다. 받은 값: 'kr'"):
+            i18n.set_language("kr")
+        assert i18n.language() == "ko", "a refused language changes nothing"
+    finally:
+        i18n.set_language("en")  # the language and matplotlib's fonts as the next test expects them
 
 
 #: Calls whose text reaches the student; their message must come from ``tr``.
