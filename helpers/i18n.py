@@ -23,18 +23,16 @@ from importlib import resources
 
 #: The languages a notebook can choose; English is the source text of every message.
 LANGUAGES = ("en", "ko")
-#: Hangul syllables and letters: text that needs a Korean font to draw.
+#: Hangul syllables and letters: text written in Korean.
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _active = "en"
 
 
 @functools.cache
-def catalog(language: str, table: str = "") -> dict[str, str]:
-    """The ``language``'s table of the helpers' messages, ``<language>.json``: English text -> translation
-    (empty for English). ``table="notebooks"``: ``<language>_notebooks.json``, the texts of the notebooks'
-    code the other way round, translation -> English (written by ``python -m instructor.translations``),
-    for figures that must fall back to English."""
-    path = resources.files("helpers") / "locale" / (f"{language}_{table}.json" if table else f"{language}.json")
+def catalog(language: str) -> dict[str, str]:
+    """The ``language``'s table of the helpers' messages, ``locale/<language>.json``: English text ->
+    translation (empty for English, which has no table)."""
+    path = resources.files("helpers") / "locale" / f"{language}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
@@ -70,35 +68,3 @@ def tr(message: str, /, **values: object) -> str:
 def placeholders(template: str) -> list[str]:
     """The names of ``template``'s fields, in order: ``"{a} of {b!r:>3}"`` -> ``["a", "b"]``."""
     return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
-
-
-def to_english(text: str) -> str | None:
-    """``text`` in the active language turned back into English by the table, values kept;
-    ``None`` when no entry matches (used for figures drawn where no Hangul font exists)."""
-    for english, translated in _reverse_patterns(_active):
-        match = translated.fullmatch(text)
-        if match:
-            return english.format(**{f"f{i}": value for i, value in enumerate(match.groups())})
-    return None
-
-
-@functools.cache
-def _reverse_patterns(language: str) -> list[tuple[str, re.Pattern[str]]]:
-    """For each entry, the English template (fields in the translation's order) and a pattern
-    matching the filled-in translation. Longer translations first, so the most specific wins."""
-    patterns = []
-    pairs = [*catalog(language).items(), *((en, ko) for ko, en in catalog(language, "notebooks").items())]
-    for english, translated in pairs:
-        parts = list(string.Formatter().parse(translated))
-        regex = "".join(re.escape(literal) + ("(.+?)" if field is not None else "") for literal, field, _, _ in parts)
-        order = [field for _, field, _, _ in parts if field is not None]
-        if sorted(order) != sorted(placeholders(english)):
-            continue  # the catalog test reports it
-        # the English template with each field renamed f<its position in the translation>
-        rename = {field: f"{{f{order.index(field)}}}" for field in order}
-        literal_english = "".join(
-            literal.replace("{", "{{").replace("}", "}}") + (rename[field] if field is not None else "")
-            for literal, field, _, _ in string.Formatter().parse(english)
-        )
-        patterns.append((literal_english, re.compile(regex, re.DOTALL)))
-    return sorted(patterns, key=lambda p: -len(p[1].pattern))
