@@ -1,7 +1,8 @@
 # torch-core-models. Students need two commands; instructors a few more.
 #   make lab    open JupyterLab on the course (progress bars on)
 #   make lab-ko the Korean edition (notebooks/ko/) in JupyterLab with Korean menus
-#   make test   lint, unit tests of helpers/ and instructor/, every notebook under nbval, the lessons' claims
+#   make test   lint, unit tests of helpers/ and instructor/, every notebook under nbval, the Korean lessons
+#               with no system Hangul font (make hangul), the lessons' claims
 #   make run    execute every notebook with papermill into build/ (summary.json, HTML pages)
 #   make bench  the source's MNIST pipeline against the in-memory one (ARGS=--quick: smoke run)
 #   make e2e    Run All in JupyterLab in headless Chromium; screenshots and report in build/e2e/
@@ -23,7 +24,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
 NBVAL_WORKERS ?= 2
 
-.PHONY: install dev-install oldest run test lint unit nbval claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
+.PHONY: install dev-install oldest run test lint unit nbval hangul claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
 
 install: $(STAMP)
 dev-install: $(DEV_STAMP)
@@ -48,18 +49,23 @@ lint: $(DEV_STAMP)
 	$(PY) -m ruff check helpers instructor tests notebooks deploy
 
 unit: $(DEV_STAMP)
-	$(PY) -m pytest tests -q -m "not browser and not claims and not dist" --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
+	$(PY) -m pytest tests -q -m "not browser and not claims and not dist and not hangul" --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 nbval: $(DEV_STAMP)
 	COURSE_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		-n $(NBVAL_WORKERS) --dist loadfile notebooks
+
+# The four Korean lessons at their quick settings in kernels that cannot see the machine's Hangul fonts
+# (tests/test_korean_lessons.py): the bundled font draws every figure, no glyph missing. About 40 s.
+hangul: $(DEV_STAMP)
+	$(PY) -m pytest tests/test_korean_lessons.py -q -m hangul -p no:cacheprovider --durations=4
 
 # The lessons' split-dependent claims ("in most splits ..."), each measured over 30+ seeds.
 # pytest exits 5 when no test is marked claims: that is not a failure.
 claims: $(DEV_STAMP)
 	$(PY) -m pytest tests -q -m claims -p no:cacheprovider || [ $$? -eq 5 ]
 
-test: lint unit nbval claims
+test: lint unit nbval hangul claims
 
 # The student's way in: progress bars on, whatever the shell says.
 lab: $(STAMP)

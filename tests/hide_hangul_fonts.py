@@ -4,7 +4,8 @@ CI's machine has fonts-noto-cjk (Chromium needs it to draw the Korean JupyterLab
 ``make e2e``), so the Korean edition's figures would find a system Hangul font there and a test of
 "no Hangul font on the machine" would pass for the wrong reason. ``hide()`` takes such fonts out of
 ``matplotlib.font_manager.fontManager`` by what they contain, not by their names: any font file
-with a glyph for 한 (U+D55C) goes, whatever it is called (Noto Sans CJK, Nanum, Unifont, ...).
+with a glyph for 한 (U+D55C) goes, whatever it is called (Noto Sans CJK, Nanum, Unifont, ...;
+recent matplotlib's own LastResort font, whose placeholder boxes cover every character, goes too).
 ``findSystemFonts`` is filtered the same way, so code that looks for font files after matplotlib
 listed them (the old ``korean_font()`` did) cannot bring them back. Fonts added afterwards with
 ``fontManager.addfont`` (the course's own NanumGothic) are not touched.
