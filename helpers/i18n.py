@@ -30,8 +30,8 @@ _active = "en"
 
 @functools.cache
 def catalog(language: str) -> dict[str, str]:
-    """The ``language``'s table of the helpers' messages, ``locale/<language>.json``: English text ->
-    translation (empty for English, which has no table)."""
+    """The ``language``'s table of the helpers' messages, ``locale/<language>.json``: English
+    text -> translation (empty for English, which has no table)."""
     path = resources.files("helpers") / "locale" / f"{language}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
