@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import pytest
 import torch
@@ -174,6 +176,22 @@ def test_fit_warns_once_about_a_softmax_before_cross_entropy():
         fit(model, TensorBatches(x, y, 8), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), 0.1),
             epochs=3, progress=False)
     assert len([w for w in caught if w.category is PitfallWarning]) == 1
+
+
+def test_the_same_mistake_warns_again_on_every_run_at_the_line_that_called_fit():
+    """A student who re-runs the cell must see the warning again. Python's default filter shows a
+    warning once per source line, so the warning may not rely on it; and the line it points to is the
+    caller's (here this file, in a notebook the student's cell), not the helpers' own code."""
+    x, y = torch.randn(16, 3), torch.randint(0, 3, (16,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # no filter matches: Python's (and Jupyter's) default action, once per line
+        for _ in range(2):  # the same cell, run twice
+            model = nn.Sequential(nn.Linear(3, 3), nn.Softmax(dim=1))
+            fit(model, TensorBatches(x, y, 8), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), 0.1),
+                epochs=1, progress=False)
+    pitfalls = [w for w in caught if w.category is PitfallWarning]
+    assert len(pitfalls) == 2
+    assert {w.filename for w in pitfalls} == {__file__}
 
 
 def test_fit_stops_on_a_nan_loss_naming_the_epoch():
