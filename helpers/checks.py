@@ -1,8 +1,9 @@
 """Checks for the mistakes that make a model train silently wrong.
 
-``fit`` runs ``check_pitfalls`` once on the model's outputs for the first batch, before training. Shape mistakes
-raise (the loss would be wrong); suspicious layer and loss pairs warn (the model still
-trains, only worse).
+``fit`` runs ``check_pitfalls`` once on the model's outputs for the first batch, before training.
+Mistakes that break the loss raise ``ValueError``: shapes that broadcast (the loss would be wrong)
+and ``BCELoss`` on values outside [0, 1] (torch would stop with a RuntimeError of its own).
+Suspicious layer and loss pairs warn (the model still trains, only worse).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module)
     """Warn (``PitfallWarning``) about an output layer that does not fit ``loss_fn``; return the messages.
 
     ``nn.Softmax`` (or probability outputs) before ``CrossEntropyLoss`` and ``nn.Sigmoid`` before
-    ``BCEWithLogitsLoss`` apply one function twice; ``BCELoss`` needs values in [0, 1]. The messages say why.
+    ``BCEWithLogitsLoss`` apply one function twice: the model trains, only worse. The messages say why.
     """
     last = last_layer(model)
     messages = []
@@ -109,21 +110,22 @@ def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module)
             "The model ends in nn.Sigmoid, but BCEWithLogitsLoss applies the sigmoid itself: it is applied "
             "twice. Remove the nn.Sigmoid layer (or keep it and use nn.BCELoss)."
         ))
-    elif isinstance(loss_fn, nn.BCELoss) and bool(((pred < 0) | (pred > 1)).any()):
-        messages.append(tr(
-            "BCELoss needs probabilities in [0, 1], but the model output ranges over [{low:.3g}, {high:.3g}]. "
-            "End the model with nn.Sigmoid, or better, output logits and use nn.BCEWithLogitsLoss.",
-            low=pred.min().item(), high=pred.max().item(),
-        ))
     for message in messages:
         warn_pitfall(message)
     return messages
 
 
 def check_pitfalls(model: nn.Module, pred: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module) -> list[str]:
-    """Apply both checks to the model's outputs ``pred`` on a first batch with targets ``y``.
+    """Check the model's outputs ``pred`` (N, ...) on a first batch with targets ``y`` (N, ...).
 
-    Raises ``ValueError`` for shape mistakes; returns the warning messages issued.
+    Raises ``ValueError`` for shape mistakes and for ``BCELoss`` on outputs outside [0, 1], which
+    torch's BCELoss refuses with a RuntimeError of its own; returns the warning messages issued.
     """
     check_shapes(pred, y, loss_fn)
+    if isinstance(loss_fn, nn.BCELoss) and bool(((pred < 0) | (pred > 1)).any()):
+        raise ValueError(tr(
+            "BCELoss needs probabilities in [0, 1], but the model output ranges over [{low:.3g}, {high:.3g}]. "
+            "End the model with nn.Sigmoid, or better, output logits and use nn.BCEWithLogitsLoss.",
+            low=pred.min().item(), high=pred.max().item(),
+        ))
     return check_output_layer(model, pred, loss_fn)

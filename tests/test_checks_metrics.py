@@ -64,11 +64,15 @@ def test_a_functional_softmax_is_caught_from_the_outputs():
         check_output_layer(nn.Linear(3, 4), probabilities, nn.CrossEntropyLoss())
 
 
-def test_sigmoid_before_logits_loss_and_bce_outside_0_1_warn():
+def test_sigmoid_before_logits_loss_warns():
     with pytest.warns(PitfallWarning, match="applies the sigmoid itself"):
         check_output_layer(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), torch.rand(4, 1), nn.BCEWithLogitsLoss())
-    with pytest.warns(PitfallWarning, match=r"BCELoss needs probabilities in \[0, 1\]"):
-        check_output_layer(nn.Linear(2, 1), torch.tensor([[-2.0], [0.5]]), nn.BCELoss())
+
+
+def test_bce_outside_0_1_is_refused_up_front():
+    """torch's BCELoss raises on such values anyway (a RuntimeError deep inside torch): say why first."""
+    with pytest.raises(ValueError, match=r"BCELoss needs probabilities in \[0, 1\].*\[-2, 0.5\]"):
+        check_pitfalls(nn.Linear(2, 1), torch.tensor([[-2.0], [0.5]]), torch.zeros(2, 1), nn.BCELoss())
 
 
 @pytest.mark.parametrize(

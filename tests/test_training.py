@@ -194,6 +194,15 @@ def test_the_same_mistake_warns_again_on_every_run_at_the_line_that_called_fit()
     assert {w.filename for w in pitfalls} == {__file__}
 
 
+def test_fit_refuses_bce_on_outputs_outside_0_1_before_any_step():
+    model = nn.Linear(3, 1)  # no nn.Sigmoid: its outputs are not probabilities
+    before = model.weight.detach().clone()
+    data = TensorBatches(torch.randn(8, 3) * 5, torch.ones(8, 1), 4)
+    with pytest.raises(ValueError, match="End the model with nn.Sigmoid"):
+        fit(model, data, nn.BCELoss(), torch.optim.SGD(model.parameters(), 0.1), epochs=1, progress=False)
+    assert torch.equal(model.weight, before)
+
+
 def test_fit_stops_on_a_nan_loss_naming_the_epoch():
     x, y = linear_problem()
     model = nn.Linear(4, 1)
