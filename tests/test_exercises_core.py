@@ -46,6 +46,14 @@ def test_an_untouched_scaffold_reads_not_attempted(session_untouched):
         assert repr(feedback).startswith("[ ] Exercise 1: not attempted yet. Fill in the lines marked # YOUR CODE HERE")
 
 
+def test_a_changed_check_line_is_the_students_and_says_how_it_reads(session_untouched):
+    """``check.exercise_1(double, 5)``: the student edited the check line, the checker has no bug."""
+    for feedback in (check_double(lambda x: 2 * x, 5), check_double(double=lambda x: 2 * x), check_double()):
+        assert feedback.status == WRONG, feedback
+        assert feedback.message.startswith("the check line was changed (")
+        assert "write it as check.check_double(student_double)" in feedback.message
+
+
 def students_division(x):
     half = x / "2"  # the student's bug
     return half

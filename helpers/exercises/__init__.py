@@ -27,7 +27,8 @@ The core, not the checkers, decides three things:
 
 - **Not attempted.** A ``None`` argument, or ``NotImplementedError`` raised by the student's code
   (the scaffolds' ``raise NotImplementedError  # YOUR CODE HERE``).
-- **Whose error.** An exception whose traceback passes through the student's code (a notebook
+- **Whose error.** Arguments that do not fit the checker's parameters are the student's (the
+  check line was edited): the feedback says how the line reads. An exception whose traceback passes through the student's code (a notebook
   cell, not this package or an installed library) is the student's: the feedback names their
   line. Any other exception is a bug in the checker, reported as one.
 - **The session is left as it was.** torch's, NumPy's and Python's random state (the check runs
@@ -38,6 +39,7 @@ The core, not the checkers, decides three things:
 from __future__ import annotations
 
 import functools
+import inspect
 import random
 import re
 import sysconfig
@@ -239,8 +241,17 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
     """
 
     def wrap(check: Callable[..., Verdict]) -> Callable[..., Feedback]:
+        signature = inspect.signature(check)
+
         @functools.wraps(check)
         def run(*args: Any, **kwargs: Any) -> Feedback:
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as exc:  # the student edited the check line: tell them how it reads
+                return Feedback(exercise, WRONG, tr(
+                    "the check line was changed ({error}): write it as check.{name}({parameters}), as the "
+                    "exercise gives it.", error=exc, name=check.__name__, parameters=", ".join(signature.parameters),
+                ))
             values = (*args, *kwargs.values())
             if any(value is None for value in values):
                 return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
