@@ -15,81 +15,54 @@ from helpers.i18n import tr
 DEVICE_ENV_VAR = "COURSE_DEVICE"
 
 
-def _mps_available() -> bool:
-    return torch.backends.mps.is_available()  # False on every machine but an Apple-silicon Mac
-
-
 def available_devices() -> list[str]:
     """Names of the devices this machine can use, e.g. ``["cpu", "cuda:0", "mps"]``."""
-    names = ["cpu"]
-    if torch.cuda.is_available():
-        names += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if _mps_available():
-        names.append("mps")
-    return names
-
-
-def _auto_device() -> torch.device:
-    """The machine's accelerator (CUDA or Apple MPS) if it has one, else the CPU."""
-    accelerator = getattr(torch, "accelerator", None)  # torch 2.6+; the fallback serves older releases
-    if accelerator is not None:
-        return accelerator.current_accelerator(check_available=True) or torch.device("cpu")
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if _mps_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    cuda = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    return ["cpu", *cuda, *(["mps"] if torch.backends.mps.is_available() else [])]
 
 
 def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     """Return the ``torch.device`` to train on.
 
     Args:
-        preference: ``"auto"`` (or ``None``) picks CUDA, then Apple MPS, then the
-            CPU, unless the environment variable ``COURSE_DEVICE`` names a device.
-            ``"cpu"``, ``"cuda"``, ``"cuda:N"`` and ``"mps"`` ask for that device.
+        preference: ``"auto"`` (or ``None``) picks CUDA, then Apple MPS (a Mac with Apple silicon),
+            then the CPU, unless the environment variable ``COURSE_DEVICE`` names a device. A name
+            that ``torch.device`` reads (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``) asks for that
+            device.
 
     Raises:
-        ValueError: the device is unknown or not available here; the message lists
+        ValueError: torch does not know the name, or the device is not here; the message lists
             the devices that are.
     """
-    choice = str(preference or "auto").strip().lower()  # a torch.device too
-    source = tr("preference")
-    if choice == "auto":
-        env = os.environ.get(DEVICE_ENV_VAR, "").strip().lower()
-        if env in ("", "auto"):
-            return _auto_device()
+    choice, source = str(preference or "auto").strip().lower(), tr("preference")  # a torch.device too
+    env = os.environ.get(DEVICE_ENV_VAR, "").strip().lower()
+    if choice == "auto" and env not in ("", "auto"):
         choice, source = env, tr("environment variable {name}", name=DEVICE_ENV_VAR)
-
-    available = available_devices()
-
-    def unavailable(why: str) -> ValueError:
-        return ValueError(tr(
-            "Device {choice!r} (from {source}) {why}. Available here: {available}. "
-            'Use DEVICE="auto" to pick the best one automatically.',
-            choice=choice, source=source, why=why, available=", ".join(available),
-        ))
-
-    if choice == "cpu":
-        return torch.device("cpu")
-    if choice == "mps":
-        if not _mps_available():
-            raise unavailable(
-                tr("is not available (Apple MPS needs a Mac with Apple silicon and a torch build with MPS)"))
-        return torch.device("mps")
-    if choice == "cuda" or choice.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise unavailable(tr("is not available (no CUDA GPU, or torch was installed without CUDA)"))
-        if choice == "cuda":
+    if choice == "auto":
+        if torch.cuda.is_available():
             return torch.device("cuda")
-        index_text = choice.split(":", 1)[1]
-        if not index_text.isdigit():
-            raise unavailable(tr("is not a valid device name (write cuda:0, cuda:1, ...)"))
-        if int(index_text) >= torch.cuda.device_count():
-            count = torch.cuda.device_count()
-            raise unavailable(tr("does not exist: this machine has {count} CUDA device(s)", count=count))
-        return torch.device(choice)
-    raise unavailable(tr('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")'))
+        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+    available = available_devices()
+    try:
+        device = torch.device(choice)  # torch reads the name: "cuda:x" and "tpu" raise here
+    except RuntimeError:
+        why = tr('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")')
+    else:
+        if device.type == "cpu" or str(device) in available or f"{device}:0" in available:  # cuda: cuda:0
+            return device
+        if device.type == "cuda" and torch.cuda.is_available():
+            why = tr("does not exist: this machine has {count} CUDA device(s)", count=torch.cuda.device_count())
+        elif device.type == "cuda":
+            why = tr("is not available (no CUDA GPU, or torch was installed without CUDA)")
+        elif device.type == "mps":
+            why = tr("is not available (Apple MPS needs a Mac with Apple silicon and a torch build with MPS)")
+        else:
+            why = tr("is not a device the course trains on")
+    raise ValueError(tr(
+        "Device {choice!r} (from {source}) {why}. Available here: {available}. "
+        'Use DEVICE="auto" to pick the best one automatically.',
+        choice=choice, source=source, why=why, available=", ".join(available),
+    ))
 
 
 def describe_device(device: str | torch.device) -> str:

@@ -12,14 +12,13 @@ from helpers import device as dev
 
 @pytest.fixture
 def machine(monkeypatch):
-    """Pretend this machine has ``cuda`` CUDA GPUs and/or Apple MPS."""
+    """Pretend this machine has ``cuda`` CUDA GPUs and/or Apple MPS, through the functions every
+    supported torch (2.2 and later) has."""
 
     def make(cuda: int = 0, mps: bool = False) -> None:
         monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda > 0)
         monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda)
-        monkeypatch.setattr(dev, "_mps_available", lambda: mps)
-        found = torch.device("cuda") if cuda else torch.device("mps") if mps else None
-        monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda check_available=False: found)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
 
     return make
 
@@ -30,11 +29,20 @@ def test_auto_prefers_cuda_then_mps_then_cpu(machine, cuda, mps, expected):
     assert dev.get_device("auto") == dev.get_device(None) == torch.device(expected)
 
 
-@pytest.mark.parametrize("cuda, mps, expected", [(1, True, "cuda"), (0, True, "mps"), (0, False, "cpu")])
-def test_auto_without_torch_accelerator_falls_back_for_older_torch(machine, monkeypatch, cuda, mps, expected):
-    machine(cuda=cuda, mps=mps)
-    monkeypatch.delattr(torch, "accelerator")  # torch < 2.6 has no torch.accelerator
-    assert dev.get_device("auto") == torch.device(expected)
+def older_current_accelerator():
+    """torch 2.6's ``torch.accelerator.current_accelerator()``: no ``check_available`` keyword (added in 2.7)."""
+    return torch.device("cuda") if torch.cuda.is_available() else None
+
+
+@pytest.mark.parametrize("api", ["torch 2.6", "before torch 2.6"])
+def test_auto_works_with_every_supported_torch(machine, monkeypatch, api):
+    machine(cuda=0, mps=False)
+    if api == "torch 2.6":
+        accelerator = SimpleNamespace(current_accelerator=older_current_accelerator)
+        monkeypatch.setattr(torch, "accelerator", accelerator, raising=False)
+    else:
+        monkeypatch.delattr(torch, "accelerator", raising=False)  # torch < 2.6 has no torch.accelerator
+    assert dev.get_device("auto") == torch.device("cpu")
 
 
 def test_cpu_is_always_there(machine):
@@ -73,9 +81,10 @@ def test_the_environment_overrides_auto_only(machine, monkeypatch):
     [
         ("cuda", 0, "no CUDA GPU"),
         ("cuda:3", 2, "this machine has 2 CUDA device"),
-        ("cuda:x", 1, "write cuda:0, cuda:1"),
+        ("cuda:x", 1, "not a device name torch knows"),
         ("mps", 0, "Apple MPS needs a Mac"),
         ("tpu", 0, "not a device name torch knows"),
+        ("meta", 0, "not a device the course trains on"),
     ],
 )
 def test_an_unavailable_device_says_what_is_available(machine, name, cuda, fragment):
