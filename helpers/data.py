@@ -140,11 +140,15 @@ class TensorBatches:
     """Mini-batches sliced from whole tensors ``x`` (N, ...) and ``y`` (N, ...): the fast path.
 
     The tensors stay where they are (e.g. on the GPU). Each pass draws a new order from the
-    iterator's own seeded generator, so epochs differ while two runs with one seed are
-    identical. ``fit``, ``train_one_epoch`` and ``evaluate`` accept it wherever they take a DataLoader.
+    iterator's own generator, so epochs differ while two runs with one seed are identical. Its
+    seed is ``seed``, or without one a number drawn from torch's global random state, which
+    ``set_seed(SEED)`` seeds: each SEED then gives its own order, as with ``DataLoader(shuffle=True)``.
+    ``fit``, ``train_one_epoch`` and ``evaluate`` accept it wherever they take a DataLoader.
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = True, seed: int = 0):
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = True, seed: int | None = None
+    ):
         if len(x) != len(y):
             raise ValueError(tr("x and y must have the same number of rows: {x} != {y}", x=len(x), y=len(y)))
         if x.device != y.device:
@@ -152,6 +156,8 @@ class TensorBatches:
         self.x, self.y = x, y
         self.batch_size = positive_int("batch_size", batch_size)
         self.shuffle = shuffle
+        if seed is None:  # from the global random state; unshuffled batches draw nothing from it
+            seed = int(torch.randint(2**62, ())) if shuffle else 0
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:

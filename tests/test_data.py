@@ -114,6 +114,26 @@ def test_tensor_batches_cover_every_row_once_and_reshuffle_each_pass():
         assert torch.equal(xb.reshape(-1).long(), yb)  # rows stay paired
 
 
+def test_tensor_batches_without_a_seed_follow_set_seed():
+    """Like DataLoader(shuffle=True): the order follows torch's global random state, so each SEED gives
+    its own order, and one SEED the same order every time."""
+    from helpers.seed import set_seed
+
+    x, y = torch.arange(40.0).reshape(40, 1), torch.arange(40)
+
+    def order(seed: int) -> list[int]:
+        set_seed(seed)
+        return [v for _, yb in TensorBatches(x, y, batch_size=8) for v in yb.tolist()]
+
+    assert order(0) == order(0) and order(1) == order(1)
+    assert order(0) != order(1)
+    set_seed(0)
+    TensorBatches(x, y, 8, shuffle=False)
+    after_unshuffled = torch.rand(3)
+    set_seed(0)
+    assert torch.equal(after_unshuffled, torch.rand(3)), "unshuffled batches draw nothing from the global RNG"
+
+
 def test_tensor_batches_in_order_without_shuffle():
     x, y = torch.arange(5.0).reshape(5, 1), torch.arange(5)
     assert [yb.tolist() for _, yb in TensorBatches(x, y, 2, shuffle=False)] == [[0, 1], [2, 3], [4]]
