@@ -32,6 +32,11 @@ MNIST_MD5 = {
 }
 
 
+#: How torchvision's RuntimeError begins when a download failed: every mirror failed, or a file came
+#: back corrupted (torchvision 0.17 raises that one at once, without trying the next mirror).
+DOWNLOAD_FAILED = ("Error downloading", "File not found or corrupted")
+
+
 class MNISTDataError(RuntimeError):
     """The MNIST files are missing or damaged and could not be downloaded."""
 
@@ -63,8 +68,9 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
     Damaged files are renamed to ``*.damaged`` (never deleted) and downloaded again (when ``download``).
 
     Raises:
-        MNISTDataError: files are missing or damaged and the download is off or failed.
-            The message names the files, where they must go, and ``COURSE_DATA_DIR``.
+        MNISTDataError: files are missing or damaged and the download is off or failed (no network,
+            every mirror failed, a read-only folder). The message names the files, where they must
+            go, and ``COURSE_DATA_DIR``. Any other error of torchvision's propagates as it is.
     """
     root = resolve_data_dir(data_dir)
     raw = mnist_raw_dir(root)
@@ -87,8 +93,10 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
             datasets.MNIST(str(root), train=False, download=True)
         except PermissionError as exc:  # a read-only folder, e.g. a class image's shared data
             cause = tr("the folder cannot be written: {reason}", reason=exc.strerror)
-        except Exception as exc:  # network errors come as URLError, RuntimeError, OSError...
-            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else tr("no detail")
+        except (OSError, RuntimeError) as exc:  # no network: URLError and ConnectionError are OSErrors
+            if isinstance(exc, RuntimeError) and not str(exc).startswith(DOWNLOAD_FAILED):
+                raise  # not a failed download: e.g. a change in torchvision's API
+            detail = (str(exc).strip().splitlines() or [tr("no detail")])[-1]
             cause = tr("the download failed ({error}: {detail})", error=type(exc).__name__, detail=detail)
         else:
             cause = tr("the downloaded files do not match the published checksums")

@@ -11,6 +11,7 @@ import shutil
 import sys
 import threading
 from pathlib import Path
+from urllib.error import URLError
 
 import pytest
 import torch
@@ -64,6 +65,40 @@ def test_a_folder_that_cannot_be_written_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets.MNIST, "download", read_only)  # as a class image's shared, read-only data folder
     with pytest.raises(MNISTDataError, match=r"^MNIST is not ready in .*cannot be written: Permission denied"):
         ensure_mnist(tmp_path)
+
+
+def torchvision_raising(error: Exception):
+    """A stand-in for ``torchvision.datasets.MNIST`` whose download raises ``error``."""
+
+    def mnist(*args, **kwargs):
+        raise error
+
+    return mnist
+
+
+@pytest.mark.parametrize(
+    "error",
+    [URLError("[Errno -3] Temporary failure in name resolution"), ConnectionResetError(104, "reset by peer"),
+     RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried http://x/, got:\nFile not found."),
+     RuntimeError("File not found or corrupted.")],
+    ids=["no network", "connection reset", "every mirror failed", "a corrupted file (torchvision 0.17)"],
+)
+def test_a_failed_download_gives_the_clear_message(tmp_path, monkeypatch, error):
+    monkeypatch.setattr(datasets, "MNIST", torchvision_raising(error))
+    with pytest.raises(MNISTDataError, match=rf"^MNIST is not ready in .*the download failed \({type(error).__name__}: "):
+        ensure_mnist(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "error", [TypeError("MNIST.__init__() got an unexpected keyword argument 'download'"), RuntimeError("other")],
+    ids=["TypeError", "a RuntimeError that is not a download's"],
+)
+def test_anything_but_a_failed_download_propagates(tmp_path, monkeypatch, error):
+    """A torchvision API change is not "the download failed": the student (and the course) must see it."""
+    monkeypatch.setattr(datasets, "MNIST", torchvision_raising(error))
+    with pytest.raises(Exception) as info:
+        ensure_mnist(tmp_path)
+    assert info.value is error  # as torchvision raised it (MNISTDataError is a RuntimeError too)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG_CACHE_HOME places the cache on Linux")
