@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import papermill
@@ -306,6 +307,18 @@ def test_make_lab_shows_progress_bars_and_batch_runs_hide_them():
     assert [line for line in outside if "COURSE_PROGRESS" in line and not line.lstrip().startswith("#")] == [], (
         "set COURSE_PROGRESS per target: a global setting reaches `make lab` too"
     )
+
+
+def test_make_claims_fails_when_it_selects_no_test():
+    """pytest exits 5 when ``-m claims`` selects nothing (a typo in the marker or the rule): that must fail
+    the build, and the rule as written must select the claims tests."""
+    recipe = makefile_recipes()[0]["claims"]
+    assert "||" not in recipe and "-eq 5" not in recipe, f"the claims rule accepts a failing pytest: {recipe}"
+    marker = re.search(r"-m pytest .* -m (\S+)", recipe).group(1)  # the selection after "python -m pytest"
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-m", marker, "--collect-only",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    collected = re.search(r"^(\d+)/\d+ tests collected", done.stdout, re.MULTILINE)
+    assert done.returncode == 0 and collected and int(collected.group(1)) > 0, done.stdout[-2000:]
 
 
 def test_datasets_are_ignored_but_boston_is_tracked():
