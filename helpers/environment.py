@@ -12,8 +12,9 @@ from pathlib import Path
 
 from helpers.i18n import tr  # the standard library only: safe before any dependency check
 
-#: The import names of the package's run-time dependencies (pyproject.toml [project] dependencies).
-REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "torchinfo", "platformdirs")
+#: The import names of what every lesson needs (pyproject.toml's [project] dependencies, less
+#: torchinfo: lesson 04 alone imports it, in its first cell, whose import line says how to install it).
+REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "platformdirs")
 
 
 def install_command(missing: list[str]) -> str:

@@ -3,6 +3,8 @@ and a clone finds ``helpers`` from its notebook folders without being installed 
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +30,28 @@ def test_outside_a_clone_the_command_installs_the_missing_libraries(monkeypatch,
     assert environment.install_command(["torch", "tqdm"]) == "%pip install torch tqdm"
 
 
-def test_the_required_list_is_the_package_dependencies():
+#: Run-time dependencies that one lesson alone imports, in its first cell: {import name: lesson}.
+ONE_LESSON = {"torchinfo": "04"}
+
+
+def test_the_required_list_is_what_every_lesson_needs():
+    """helpers checks on import what every lesson needs; a library one lesson alone uses is imported by
+    that lesson, whose import line says how to install it, so lessons 01-03 run without it."""
     tomllib = pytest.importorskip("tomllib")
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert sorted(environment.REQUIRED) == sorted(d.split(">")[0].split("=")[0].strip() for d in declared)
+    names = {d.split(">")[0].split("=")[0].strip() for d in declared}
+    assert sorted(environment.REQUIRED) == sorted(names - set(ONE_LESSON))
+    for module, lesson in ONE_LESSON.items():
+        imports = re.compile(rf"^\s*(from|import) {module}\b", re.MULTILINE)
+        assert not any(imports.search(p.read_text()) for p in (ROOT / "helpers").rglob("*.py")), module
+        for path in sorted((ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb")):
+            lines = [line for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                     if cell["cell_type"] == "code" for line in "".join(cell["source"]).splitlines()
+                     if line.startswith(f"from {module} ") or line.startswith(f"import {module}")]
+            if path.name.startswith(lesson) and "solutions" not in path.parts:
+                assert lines and all(f"%pip install {module}" in line for line in lines), (path.name, lines)
+            else:
+                assert lines == [], f"{path.name} imports {module}: add it to REQUIRED"
 
 
 @pytest.mark.parametrize("folder", ["notebooks", "notebooks/solutions"])
