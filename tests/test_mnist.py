@@ -85,7 +85,8 @@ def torchvision_raising(error: Exception):
 )
 def test_a_failed_download_gives_the_clear_message(tmp_path, monkeypatch, error):
     monkeypatch.setattr(datasets, "MNIST", torchvision_raising(error))
-    with pytest.raises(MNISTDataError, match=rf"^MNIST is not ready in .*the download failed \({type(error).__name__}: "):
+    failed = rf"^MNIST is not ready in .*the download failed \({type(error).__name__}: "
+    with pytest.raises(MNISTDataError, match=failed):
         ensure_mnist(tmp_path)
 
 

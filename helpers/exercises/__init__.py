@@ -28,9 +28,10 @@ The core, not the checkers, decides three things:
 - **Not attempted.** A ``None`` argument, or ``NotImplementedError`` raised by the student's code
   (the scaffolds' ``raise NotImplementedError  # YOUR CODE HERE``).
 - **Whose error.** Arguments that do not fit the checker's parameters are the student's (the
-  check line was edited): the feedback says how the line reads. An exception whose traceback passes through the student's code (a notebook
-  cell, not this package or an installed library) is the student's: the feedback names their
-  line. Any other exception is a bug in the checker, reported as one.
+  check line was edited): the feedback says how the line reads. An exception whose traceback
+  passes through the student's code (a notebook cell, not this package or an installed library)
+  is the student's: the feedback names their line. Any other exception is a bug in the checker,
+  reported as one.
 - **The session is left as it was.** torch's, NumPy's and Python's random state (the check runs
   on a forked RNG), torch's thread count, grad mode and default dtype, warning filters, and
   every ``nn.Module`` argument's weights and train/eval mode are restored after the check.
