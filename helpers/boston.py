@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import io
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -21,13 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers.data import (
-    DATA_DIR_ENV_VAR,
-    Standardizer,
-    as_float_tensor,
-    resolve_data_dir,
-    split_indices,
-)
+from helpers.data import Standardizer, as_float_tensor, split_indices
 from helpers.i18n import tr
 
 if TYPE_CHECKING:
@@ -67,29 +60,23 @@ def bundled_boston() -> Traversable:
     return importlib.resources.files("helpers") / BOSTON_FILENAME
 
 
-def load_boston(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+def load_boston() -> pd.DataFrame:
     """The Boston table, 506 rows: the 13 ``FEATURES`` and the target ``MEDV``.
 
-    Reads ``boston_housing.csv`` from ``resolve_data_dir(data_dir)`` when that folder holds one
-    (your own copy), else the copy bundled with the package (``bundled_boston``), and checks its
-    SHA-256 before use.
+    Always the copy that ships inside the package (``bundled_boston``), its SHA-256 checked before use.
 
     Raises:
-        FileNotFoundError: no copy found; says where it looked and how to get one.
-        ValueError: the file is damaged or is not the Boston data; says how to restore it.
+        FileNotFoundError: the package's copy is gone; says how to restore it.
+        ValueError: the file is damaged or modified; says how to restore it.
     """
-    candidates = [resolve_data_dir(data_dir) / BOSTON_FILENAME, bundled_boston()]
-    source = next((c for c in candidates if c.is_file()), None)
+    source = bundled_boston()
     reinstall = tr(
         "reinstall the course's package (`pip install --force-reinstall --no-deps .` in the course folder), "
         "or in a clone restore it with `git checkout -- helpers/{filename}`", filename=BOSTON_FILENAME
     )
-    if source is None:
-        raise FileNotFoundError(tr(
-            "Boston housing data not found (looked for {places}). It ships inside the course's package: "
-            "{reinstall}; or pass DATA_DIR (or set {env}) to a folder that holds {filename}.",
-            places=", ".join(map(str, candidates)), reinstall=reinstall, env=DATA_DIR_ENV_VAR, filename=BOSTON_FILENAME,
-        ))
+    if not source.is_file():
+        raise FileNotFoundError(tr("Boston housing data not found at {source}. It ships inside the course's "
+                                   "package: {reinstall}.", source=source, reinstall=reinstall))
     data = source.read_bytes()
     restore = tr("Use the original: {reinstall}.", reinstall=reinstall)
     digest = hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()  # CRLF folded: git's autocrlf matches
@@ -145,7 +132,6 @@ def boston_splits(
     seed: int = 0,
     standardize: bool = True,
     columns: Sequence[str] = FEATURES,
-    data_dir: str | os.PathLike | None = None,
 ) -> BostonSplits:
     """Load Boston, split it with ``split_indices`` (20 % test rows) and build the tensors for ``task``.
 
@@ -162,7 +148,7 @@ def boston_splits(
     if unknown or not columns:
         raise ValueError(tr("columns must be a non-empty list of names from FEATURES {features}; unknown: {unknown}",
                             features=FEATURES, unknown=unknown))
-    frame = load_boston(data_dir)
+    frame = load_boston()
     train_idx, val_idx, test_idx = split_indices(len(frame), val_fraction=val_fraction, seed=seed)
     train_medv = frame[TARGET].iloc[train_idx]
     scaler = Standardizer.fit(frame[columns].iloc[train_idx]) if standardize else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +29,12 @@ BUNDLED = ROOT / "helpers" / boston.BOSTON_FILENAME
 
 
 @pytest.fixture
-def no_bundled_copy(monkeypatch):
-    """Only the data dir given to load_boston can serve the file: the package's copy is gone."""
-    monkeypatch.setattr(boston, "bundled_boston", lambda: ROOT / "nowhere" / boston.BOSTON_FILENAME)
+def bundled_copy(monkeypatch, tmp_path) -> Path:
+    """The package's copy of the table replaced by a file of the test's own (at first missing)."""
+    copy = tmp_path / "package" / boston.BOSTON_FILENAME
+    copy.parent.mkdir()
+    monkeypatch.setattr(boston, "bundled_boston", lambda: copy)
+    return copy
 
 
 def test_the_bundled_table_loads_verified():
@@ -39,50 +43,43 @@ def test_the_bundled_table_loads_verified():
     assert frame["MEDV"].between(5, 50).all() and not frame.isna().any().any()
 
 
-def test_a_data_dir_without_the_file_falls_back_to_the_bundled_copy(tmp_path):
-    assert load_boston(tmp_path).equals(load_boston())
-
-
 def test_the_table_is_package_data_read_through_importlib_resources():
     assert boston.bundled_boston().read_bytes() == BUNDLED.read_bytes()
 
 
-def test_a_copied_course_uses_the_package_copy_and_a_data_dir_copy_comes_first(copied_course, monkeypatch):
+def test_the_table_always_comes_from_the_package(copied_course, monkeypatch, tmp_path):
+    """No data folder overrides it: a boston_housing.csv elsewhere is never read, and the loaders take no
+    data_dir (a folder "with your own boston_housing.csv" could only ever hold the same bytes)."""
+    modified = BUNDLED.read_bytes().replace(b"24.0", b"99.0", 1)
+    for folder in (copied_course / "data", tmp_path):
+        (folder / boston.BOSTON_FILENAME).write_bytes(modified)
     monkeypatch.chdir(copied_course / "notebooks")
-    assert len(load_boston()) == 506  # the course's data/ holds no Boston file: the package's copy serves
-    mine = copied_course / "data" / boston.BOSTON_FILENAME
-    mine.write_bytes(BUNDLED.read_bytes().replace(b"24.0", b"99.0", 1))
-    with pytest.raises(ValueError, match=f"{mine} is damaged"):
-        load_boston()
-
-
-def test_copies_are_looked_up_in_course_data_dir(tmp_path, monkeypatch, no_bundled_copy):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    (tmp_path / boston.BOSTON_FILENAME).write_bytes(BUNDLED.read_bytes())
-    assert len(load_boston()) == 506
+    assert load_boston().equals(pd.read_csv(BUNDLED))
+    for loader in (load_boston, boston_splits):
+        assert "data_dir" not in inspect.signature(loader).parameters
 
 
-def test_a_windows_checkout_with_crlf_line_endings_still_verifies(tmp_path, no_bundled_copy):
-    (tmp_path / boston.BOSTON_FILENAME).write_bytes(BUNDLED.read_bytes().replace(b"\n", b"\r\n"))
-    assert load_boston(tmp_path).shape == (506, 14)
+def test_a_windows_checkout_with_crlf_line_endings_still_verifies(bundled_copy):
+    bundled_copy.write_bytes(BUNDLED.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_boston().shape == (506, 14)
 
 
-def test_a_missing_file_says_where_it_looked_and_how_to_restore_it(tmp_path, no_bundled_copy):
+def test_a_missing_file_says_where_and_how_to_restore_it(bundled_copy):
     with pytest.raises(FileNotFoundError) as info:
-        load_boston(tmp_path)
+        load_boston()
     message = str(info.value)
-    assert str(tmp_path / boston.BOSTON_FILENAME) in message
-    assert "\n" not in message and "git checkout -- helpers/boston_housing.csv" in message
-    assert "pip install --force-reinstall --no-deps ." in message and "COURSE_DATA_DIR" in message
+    assert str(bundled_copy) in message and "\n" not in message
+    assert "git checkout -- helpers/boston_housing.csv" in message
+    assert "pip install --force-reinstall --no-deps ." in message
 
 
-def test_a_damaged_file_is_refused_and_left_untouched(tmp_path, no_bundled_copy):
+def test_a_damaged_file_is_refused_and_left_untouched(bundled_copy):
     damaged = BUNDLED.read_bytes().replace(b"24.0", b"99.0", 1)
-    target = tmp_path / boston.BOSTON_FILENAME
-    target.write_bytes(damaged)
+    bundled_copy.write_bytes(damaged)
     with pytest.raises(ValueError, match="damaged or modified.*git checkout"):
-        load_boston(tmp_path)
-    assert target.read_bytes() == damaged
+        load_boston()
+    assert bundled_copy.read_bytes() == damaged
 
 
 def test_targets_have_the_shapes_and_dtypes_the_losses_need():
