@@ -4,26 +4,47 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import torch
 from IPython.display import JSON
 
 from helpers.device import describe_device, get_device
-from helpers.i18n import set_language
+from helpers.i18n import set_language, tr
 from helpers.seed import set_seed
+from helpers.validate import folder_or_none, fraction, positive_int, positive_number
+
+#: The settings a notebook's parameters cell passes to ``setup_notebook``, by their names there,
+#: each with its rule (``SEED`` and ``DEVICE`` are ``seed=`` and ``device=``).
+SETTINGS: dict[str, Callable[[str, object], object]] = {
+    "EPOCHS": positive_int,
+    "CNN_EPOCHS": positive_int,
+    "DRILL_EPOCHS": positive_int,
+    "BATCH_SIZE": positive_int,
+    "TRAIN_IMAGES": positive_int,
+    "VAL_SIZE": positive_int,
+    "LR": positive_number,
+    "MAX_LR": positive_number,
+    "VAL_FRACTION": fraction,
+    "DATA_DIR": folder_or_none,
+}
 
 
-def setup_notebook(seed: int, device: str = "auto", language: str = "en") -> torch.device:
-    """Choose the language, seed everything with ``seed``, pick the device, and return it::
+def setup_notebook(seed: int, device: str = "auto", language: str = "en", **settings: object) -> torch.device:
+    """Choose the language, check the settings, seed everything with ``seed``, pick the device, and
+    return it::
 
-        device = setup_notebook(seed=SEED, device=DEVICE, language="en")
+        device = setup_notebook(seed=SEED, device=DEVICE, language="en", EPOCHS=EPOCHS, LR=LR)
 
     - ``language`` ("en" or "ko") is the language of every later message of the helpers and the
       exercise checkers, and of the figures' labels. Korean adds the Hangul font the course carries
       (``helpers/fonts/NanumGothic.ttf``) to matplotlib's fonts, so every figure, the student's own
       too, draws Hangul on any machine, a fresh Colab included. In Korean, pandas counts a Hangul
       character as two columns, so printed tables stay aligned.
+    - ``settings`` are the other values of the notebook's settings cell, by their names there
+      (``EPOCHS=EPOCHS``), each checked by its rule in ``SETTINGS``: a value that cannot work stops
+      here, with one line that names it, before anything runs. An unknown name is a ``TypeError``.
     - ``seed`` seeds Python, NumPy and torch: the split, the initial weights and the shuffling.
     - ``device`` ("auto", "cpu", "cuda", "cuda:N", "mps") picks where to train; a device that is
       not there stops here with one line that lists the ones that are.
@@ -35,18 +56,30 @@ def setup_notebook(seed: int, device: str = "auto", language: str = "en") -> tor
     """
     set_language(language)
     pd.set_option("display.unicode.east_asian_width", language == "ko")
+    for name, value in settings.items():
+        if name not in SETTINGS:
+            raise TypeError(tr("setup_notebook() got an unknown setting {name}; it checks {known}",
+                               name=name, known=", ".join(SETTINGS)))
+        try:
+            SETTINGS[name](name, value)
+        except ValueError as exc:
+            raise ValueError(_in_settings_cell(str(exc))) from None
     try:
         chosen = get_device(device)
     except ValueError as exc:
-        raise ValueError(f"DEVICE: {exc}") from None
+        raise ValueError(f"DEVICE: {exc}") from None  # its message says what to write, or names COURSE_DEVICE
     if chosen.type == "cpu":
         torch.set_num_threads(1)
     try:
         set_seed(seed)
     except ValueError as exc:
-        raise ValueError(f"SEED: {exc}") from None
+        raise ValueError(_in_settings_cell(f"SEED: {exc}")) from None
     print(describe_device(chosen))
     return chosen
+
+
+def _in_settings_cell(problem: str) -> str:
+    return tr("{problem}: change it in the settings cell above and run the notebook again", problem=problem)
 
 
 def _rounded(value: object) -> object:

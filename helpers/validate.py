@@ -1,10 +1,15 @@
-"""Small validators for the helpers' arguments.
+"""Small validators: the rules of the notebooks' settings (``helpers.notebook.SETTINGS``) and of
+the helpers' own arguments.
 
-Each takes the parameter's name and value, returns the value when it is fine and raises
-``ValueError`` with one line that names the parameter, the bad value and what is allowed.
+Each takes the name and value, returns the value when it is fine and raises ``ValueError`` with
+one line that names it, the bad value and what is allowed.
 """
 
 from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
 
 from helpers.i18n import tr
 
@@ -38,3 +43,17 @@ def fraction_or_zero(name: str, value: object) -> float:
             tr("{name} must be a number from 0 up to (not including) 1, got {value!r}", name=name, value=value)
         )
     return float(value)
+
+
+def positive_number(name: str, value: object) -> float:
+    """A finite number > 0, e.g. a learning rate."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(tr("{name} must be a number > 0, got {value!r}", name=name, value=value))
+    return value
+
+
+def folder_or_none(name: str, value: object) -> str | os.PathLike | None:
+    """``None`` (or ``""``, papermill's "not given") or a folder that exists, e.g. where data lives."""
+    if value not in (None, "") and not (isinstance(value, (str, os.PathLike)) and Path(value).expanduser().is_dir()):
+        raise ValueError(tr("{name} must be None or a folder that exists, got {value!r}", name=name, value=value))
+    return value

@@ -149,16 +149,27 @@ def test_quick_settings_live_in_metadata_and_name_declared_parameters(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
-def test_the_setup_call_is_one_short_line_after_the_parameters(path):
+def test_the_setup_call_after_the_parameters_checks_every_setting(path):
+    """The cell after 'parameters' is one call, ``device = setup_notebook(seed=SEED, device=DEVICE,
+    language="en", EPOCHS=EPOCHS, ...)``, that passes every setting the student may change, in the
+    parameters cell's order, each by its own name, so that each is checked by a rule setup knows."""
+    from helpers.notebook import SETTINGS
+
     nb = load(path)
-    index, _ = parameters_cell(nb)
+    index, cell = parameters_cell(nb)
     following = [c for c in nb["cells"][index + 1 :] if c["cell_type"] == "code"]
     assert following, "a setup cell must follow the parameters cell"
-    lines = [line for line in python_source(following[0]).splitlines() if line.strip()]
-    assert len(lines) == 1 and re.fullmatch(
-        r'device = setup_notebook\(seed=SEED(, device=DEVICE)?, language="(en|ko)"\)', lines[0]), (
-        f"the cell after 'parameters' is `device = setup_notebook(seed=SEED, device=DEVICE, language=...)`, got {lines}"
-    )
+    body = ast.parse(python_source(following[0])).body
+    assert len(body) == 1 and isinstance(body[0], ast.Assign) and ast.unparse(body[0].targets[0]) == "device", (
+        "the cell after 'parameters' is one statement, `device = setup_notebook(...)`")
+    call = body[0].value
+    assert isinstance(call, ast.Call) and ast.unparse(call.func) == "setup_notebook" and not call.args
+    passed = [(k.arg, ast.unparse(k.value)) for k in call.keywords]
+    settings = [name for name in assigned_names(cell) if name not in ("SEED", "DEVICE", BATCH_ONLY)]
+    expected = [("seed", "SEED")] + ([("device", "DEVICE")] if "DEVICE" in assigned_names(cell) else [])
+    expected += [("language", "'ko'" if "ko" in path.relative_to(ROOT).parts else "'en'")]
+    assert passed == expected + [(name, name) for name in settings]
+    assert sorted(set(settings) - set(SETTINGS)) == [], "helpers/notebook.py's SETTINGS has no rule for these"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,8 @@ import torch
 from helpers.notebook import setup_notebook
 from helpers.seed import set_seed
 from helpers.validate import fraction, fraction_or_zero, non_negative_int, positive_int
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CASES = [
     (positive_int, [1, 500], [0, -3, 2.0, True, "5", None]),
@@ -60,6 +64,71 @@ def test_setup_notebook_stops_a_bad_setting_before_anything_runs(seed, device, m
     with pytest.raises(ValueError, match=message):
         setup_notebook(seed=seed, device=device)
     assert capsys.readouterr().out == ""
+
+
+SETTINGS_CELL = "change it in the settings cell above and run the notebook again"
+
+
+@pytest.mark.parametrize(
+    "name, value, rule",
+    [("EPOCHS", 0, "an integer >= 1"), ("EPOCHS", 2.5, "an integer >= 1"), ("CNN_EPOCHS", True, "an integer >= 1"),
+     ("DRILL_EPOCHS", -1, "an integer >= 1"), ("BATCH_SIZE", "32", "an integer >= 1"),
+     ("TRAIN_IMAGES", 0, "an integer >= 1"), ("VAL_SIZE", None, "an integer >= 1"),
+     ("LR", 0, "a number > 0"), ("LR", "1e-3", "a number > 0"), ("MAX_LR", float("nan"), "a number > 0"),
+     ("VAL_FRACTION", 1.0, "a number between 0 and 1"), ("VAL_FRACTION", 0, "a number between 0 and 1"),
+     ("DATA_DIR", "/no/such/folder", "None or a folder that exists")],
+)
+def test_setup_notebook_stops_a_bad_setting_naming_it_as_the_student_wrote_it(name, value, rule, capsys):
+    with pytest.raises(ValueError) as refused:
+        setup_notebook(seed=0, device="cpu", language="en", **{name: value})
+    message = str(refused.value)
+    assert message.startswith(f"{name} must be {rule}") and f"got {value!r}" in message, message
+    assert message.endswith(SETTINGS_CELL) and "\n" not in message
+    assert capsys.readouterr().out == "", "nothing ran: no device line"
+
+
+def test_setup_notebook_takes_good_settings(tmp_path, capsys, restore_threads):
+    device = setup_notebook(seed=0, device="cpu", language="en", EPOCHS=1, LR=1e-3, MAX_LR=1, BATCH_SIZE=32,
+                            VAL_FRACTION=0.2, TRAIN_IMAGES=4096, VAL_SIZE=5000, CNN_EPOCHS=1, DRILL_EPOCHS=300,
+                            DATA_DIR=None)
+    assert device == torch.device("cpu") and capsys.readouterr().out.startswith("cpu · ")
+    for folder in (str(tmp_path), tmp_path, ""):  # papermill -p DATA_DIR "" means "not given"
+        setup_notebook(seed=0, device="cpu", DATA_DIR=folder)
+
+
+def test_setup_notebook_refuses_a_setting_it_does_not_know():
+    with pytest.raises(TypeError, match="EPOCH"):
+        setup_notebook(seed=0, device="cpu", EPOCH=5)
+
+
+def test_every_settings_message_reads_in_korean(restore_threads):
+    from helpers import i18n
+
+    try:
+        with pytest.raises(ValueError) as refused:
+            setup_notebook(seed=0, device="cpu", language="ko", EPOCHS=0)
+    finally:
+        i18n.set_language("en")
+    message = str(refused.value)
+    assert message.startswith("EPOCHS") and "0" in message and "설정 셀" in message, message
+
+
+def test_a_lesson_with_a_bad_setting_stops_at_its_setup_cell(tmp_path):
+    """Lesson 02 with EPOCHS = 0 used to run until its tenth code cell ("the history has no 'val_loss'
+    values"); now the cell after the settings stops it, naming EPOCHS."""
+    import papermill
+
+    out = tmp_path / "02.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        papermill.execute_notebook(str(ROOT / "notebooks" / "02_binary_classification.ipynb"), str(out),
+                                   parameters={"EPOCHS": 0}, kernel_name="python3", cwd=str(ROOT / "notebooks"),
+                                   progress_bar=False)
+    assert failed.value.ename == "ValueError"
+    assert failed.value.evalue == f"EPOCHS must be an integer >= 1, got 0: {SETTINGS_CELL}"
+    cells = [c for c in json.loads(out.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    failing = [i for i, c in enumerate(cells) if any(o["output_type"] == "error" for o in c["outputs"])]
+    assert failing == [3] and "device = setup_notebook(" in "".join(cells[3]["source"])  # after the imports,
+    # the settings and papermill's injected settings
 
 
 def test_show_results_rounds_floats_to_four_significant_figures():
