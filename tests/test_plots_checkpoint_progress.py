@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -140,13 +137,6 @@ def test_progress_bars_follow_course_progress_then_ci(monkeypatch, setting, ci, 
     assert progress.progress_enabled() is expected
 
 
-def fake_jupyter_kernel(monkeypatch) -> None:
-    class ZMQInteractiveShell:  # what IPython reports inside a Jupyter kernel
-        pass
-
-    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: ZMQInteractiveShell()))
-
-
 def test_a_terminal_gets_a_text_bar_on_stderr_and_batch_runs_none(monkeypatch, capsys):
     model = nn.Linear(1, 1)
     data = TensorBatches(torch.ones(2, 1), torch.ones(2, 1), 2)
@@ -157,18 +147,9 @@ def test_a_terminal_gets_a_text_bar_on_stderr_and_batch_runs_none(monkeypatch, c
     assert capsys.readouterr() == ("", "")
 
 
-def test_a_notebook_without_ipywidgets_falls_back_to_the_text_bar(monkeypatch):
-    fake_jupyter_kernel(monkeypatch)
-    monkeypatch.setattr(progress, "widgets_available", lambda: False)
+def test_bars_are_tqdm_autos_a_widget_in_jupyter_text_elsewhere():
+    import tqdm.auto
+
     bar = progress.make_bar(2, "training", enabled=True)
-    assert type(bar).__module__ == "tqdm.std" and not bar.disable
+    assert isinstance(bar, tqdm.auto.tqdm) and not bar.disable
     bar.close()
-
-
-def test_a_notebook_with_ipywidgets_gets_the_widget_bar(monkeypatch):
-    fake_jupyter_kernel(monkeypatch)
-    assert progress.widgets_available()  # installed with the course
-    widget_module = types.SimpleNamespace(tqdm=lambda **kwargs: ("widget", kwargs))  # the real one imports slowly
-    monkeypatch.setitem(sys.modules, "tqdm.notebook", widget_module)
-    kind, kwargs = progress.make_bar(5, "training", enabled=True)
-    assert kind == "widget" and kwargs["total"] == 5

@@ -350,7 +350,7 @@ TOOLS = {
     "jupyterlab": ("Makefile", "-m jupyterlab"),
     "jupyterlab-language-pack-ko-kr": ("Makefile", '"locale": "ko_KR"'),
     "ipykernel": ("instructor/run.py", 'kernel_name="python3"'),
-    "ipywidgets": ("helpers/progress.py", 'find_spec("ipywidgets")'),
+    "ipywidgets": ("helpers/progress.py", "from tqdm.auto import tqdm"),  # tqdm's widget bar in a notebook
     "pytest-cov": ("Makefile", "--cov=helpers"),
     "pytest-xdist": ("Makefile", "-n $(NBVAL_WORKERS)"),
     "nbval": ("Makefile", "--nbval-lax"),
