@@ -39,30 +39,18 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file does not hold weights for this architecture (the message lists
-            the missing and unexpected parameter names).
+        ValueError: the file does not hold weights for this architecture; torch's own message,
+            which lists the missing, unexpected and mis-shaped weights, follows the first line.
+            Build the model again before loading: torch may have loaded the weights that fit.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(tr("No checkpoint at {path}. Save one first with save_checkpoint(model, {name!r}).",
                                    path=path, name=str(path)))
     state = torch.load(path, map_location=model_device(model), weights_only=True)
-    if not isinstance(state, dict):
-        raise ValueError(tr("{path} does not hold a state_dict (got {kind})", path=path, kind=type(state).__name__))
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    mismatched = [
-        tr("{name}: file {file} vs model {model}", name=k, file=tuple(v.shape), model=tuple(own[k].shape))
-        for k, v in state.items()
-        if k in own and v.shape != own[k].shape
-    ]
-    if missing or unexpected or mismatched:
-        raise ValueError(tr(
-            "{path} was saved from a different architecture. Missing in the file: {missing}; "
-            "not in the model: {unexpected}; shape mismatches: {mismatched}. "
-            "Build the model with the same layers as when it was saved.",
-            path=path, missing=missing, unexpected=unexpected, mismatched=mismatched,
-        ))
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)  # strict: every weight of the model, and no other, in its shape
+    except (RuntimeError, TypeError) as exc:  # TypeError: the file holds no dict of weights at all
+        raise ValueError(tr("{path} holds no weights for this model's architecture: build it with the same layers "
+                            "as when it was saved.\n{error}", path=path, error=exc)) from None
     return model
