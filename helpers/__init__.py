@@ -1,8 +1,8 @@
 """helpers: the small library the course's notebooks import.
 
-    notebook    setup_notebook (seed, device, one CPU thread), show_results (the batch-run JSON)
+    notebook    setup_notebook (settings checked, seed, device, one thread), show_results (batch JSON)
     models      the course's reference models (the source's networks), for checkers, bench and tests
-    validate    the small validators behind the helpers' own arguments
+    validate    the rules of the notebooks' settings (setup_notebook) and of the helpers' arguments
     device      get_device, describe_device
     seed        set_seed
     data        resolve_data_dir, split_indices, Standardizer, TabularDataset, TensorBatches
