@@ -4,7 +4,7 @@ Shapes (N rows, 13 features):
     features            float32 (N, 13)
     regression target   float32 (N, 1)   the median house value MEDV, in thousands of dollars
     binary target       float32 (N, 1)   1.0 if MEDV is above the training median, else 0.0
-    price-band target   int64   (N,)     0 = low, 1 = middle, 2 = high (cut at the training tertiles)
+    price-band target   int64   (N,)     0 = low, 1 = middle, 2 = high (at the training tertiles)
 """
 
 from __future__ import annotations
@@ -37,16 +37,20 @@ class SharedList(list):
 
     def _refuse(self, *args: object, **kwargs: object) -> None:
         raise TypeError(tr(
-            "FEATURES is shared by the whole course and cannot be changed. Make your own copy first, e.g. "
-            'mine = list(FEATURES); mine.remove("B"), or build a new list: [n for n in FEATURES if n != "B"].'
+            "FEATURES is shared by the whole course and cannot be changed. Make your own copy "
+            'first, e.g. mine = list(FEATURES); mine.remove("B"), or build a new list: '
+            '[n for n in FEATURES if n != "B"].'
         ))
 
-    append = extend = insert = remove = pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    append = extend = insert = remove = _refuse  # type: ignore[assignment]
+    pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
 
 
 #: The 13 feature columns, in the table's order (a ``SharedList``: copy it before changing it).
-FEATURES = SharedList(["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT"])
+FEATURES = SharedList([
+    "CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT",
+])
 TARGET = "MEDV"
 #: The three price bands of notebook 03, in class-index order.
 BAND_NAMES = ("low", "middle", "high")
@@ -63,7 +67,8 @@ def bundled_boston() -> Traversable:
 def load_boston() -> pd.DataFrame:
     """The Boston table, 506 rows: the 13 ``FEATURES`` and the target ``MEDV``.
 
-    Always the copy that ships inside the package (``bundled_boston``), its SHA-256 checked before use.
+    Always the copy that ships inside the package (``bundled_boston``), its SHA-256 checked
+    before use.
 
     Raises:
         FileNotFoundError: the package's copy is gone; says how to restore it.
@@ -71,18 +76,24 @@ def load_boston() -> pd.DataFrame:
     """
     source = bundled_boston()
     reinstall = tr(
-        "reinstall the course's package (`pip install --force-reinstall --no-deps .` in the course folder), "
-        "or in a clone restore it with `git checkout -- helpers/{filename}`", filename=BOSTON_FILENAME
+        "reinstall the course's package (`pip install --force-reinstall --no-deps .` in the "
+        "course folder), or in a clone restore it with `git checkout -- helpers/{filename}`",
+        filename=BOSTON_FILENAME,
     )
     if not source.is_file():
-        raise FileNotFoundError(tr("Boston housing data not found at {source}. It ships inside the course's "
-                                   "package: {reinstall}.", source=source, reinstall=reinstall))
+        raise FileNotFoundError(tr("Boston housing data not found at {source}. It ships inside "
+                                   "the course's package: {reinstall}.",
+                                   source=source, reinstall=reinstall))
     data = source.read_bytes()
     restore = tr("Use the original: {reinstall}.", reinstall=reinstall)
-    digest = hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()  # CRLF folded: git's autocrlf matches
+    # CRLF folded into LF: a checkout with git's autocrlf matches too
+    digest = hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
     if digest != BOSTON_SHA256:
-        raise ValueError(tr("{source} is damaged or modified: SHA-256 {digest}..., expected {expected}... {restore}",
-                            source=source, digest=digest[:12], expected=BOSTON_SHA256[:12], restore=restore))
+        raise ValueError(tr(
+            "{source} is damaged or modified: SHA-256 {digest}..., expected {expected}... "
+            "{restore}",
+            source=source, digest=digest[:12], expected=BOSTON_SHA256[:12], restore=restore,
+        ))
     return pd.read_csv(io.BytesIO(data))  # the checksum fixes the columns and the 506 rows
 
 
@@ -100,11 +111,14 @@ def binary_targets(medv: pd.Series | np.ndarray | torch.Tensor, threshold: float
     return (as_float_tensor(medv).reshape(-1, 1) > threshold).float()
 
 
-def band_targets(medv: pd.Series | np.ndarray | torch.Tensor, edges: tuple[float, float]) -> torch.Tensor:
+def band_targets(
+    medv: pd.Series | np.ndarray | torch.Tensor, edges: tuple[float, float]
+) -> torch.Tensor:
     """Price band as int64 class indices (N,): 0 below ``edges[0]``, 1 from ``edges[0]`` to below
     ``edges[1]``, 2 from ``edges[1]`` up (a value equal to an edge goes to the higher band)."""
     boundaries = torch.tensor(sorted(edges), dtype=torch.float32)
-    return torch.bucketize(as_float_tensor(medv).reshape(-1), boundaries, right=True).to(torch.int64)
+    bands = torch.bucketize(as_float_tensor(medv).reshape(-1), boundaries, right=True)
+    return bands.to(torch.int64)
 
 
 @dataclass
@@ -133,7 +147,8 @@ def boston_splits(
     standardize: bool = True,
     columns: Sequence[str] = FEATURES,
 ) -> BostonSplits:
-    """Load Boston, split it with ``split_indices`` (20 % test rows) and build the tensors for ``task``.
+    """Load Boston, split it with ``split_indices`` (20 % test rows) and build the tensors for
+    ``task``.
 
     ``columns`` picks the features, in that order (default: all 13, ``FEATURES``); X_* are then
     float32 (n, len(columns)).
@@ -142,12 +157,13 @@ def boston_splits(
     training rows alone, so the validation and test rows stay unseen.
     """
     if task not in ("regression", "binary", "bands"):
-        raise ValueError(tr('task must be "regression", "binary" or "bands", got {task!r}', task=task))
+        raise ValueError(tr('task must be "regression", "binary" or "bands", got {task!r}',
+                            task=task))
     columns = list(columns)
     unknown = [name for name in columns if name not in FEATURES]
     if unknown or not columns:
-        raise ValueError(tr("columns must be a non-empty list of names from FEATURES {features}; unknown: {unknown}",
-                            features=FEATURES, unknown=unknown))
+        raise ValueError(tr("columns must be a non-empty list of names from FEATURES {features}; "
+                            "unknown: {unknown}", features=FEATURES, unknown=unknown))
     frame = load_boston()
     train_idx, val_idx, test_idx = split_indices(len(frame), val_fraction=val_fraction, seed=seed)
     train_medv = frame[TARGET].iloc[train_idx]
@@ -166,6 +182,6 @@ def boston_splits(
         y = band_targets(frame[TARGET], cut_points)  # type: ignore[arg-type]
     train, val, test = (torch.from_numpy(idx) for idx in (train_idx, val_idx, test_idx))
     return BostonSplits(
-        X_train=x[train], y_train=y[train], X_val=x[val], y_val=y[val], X_test=x[test], y_test=y[test],
-        standardizer=scaler, cut_points=cut_points,
+        X_train=x[train], y_train=y[train], X_val=x[val], y_val=y[val],
+        X_test=x[test], y_test=y[test], standardizer=scaler, cut_points=cut_points,
     )

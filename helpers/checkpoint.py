@@ -26,7 +26,8 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, partial)  # state_dict() is detached
+    # state_dict() is detached already; .cpu() lets a GPU's weights load on any machine
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, partial)
     partial.replace(path)
     return path
 
@@ -45,12 +46,16 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(tr("No checkpoint at {path}. Save one first with save_checkpoint(model, {name!r}).",
-                                   path=path, name=str(path)))
+        raise FileNotFoundError(tr(
+            "No checkpoint at {path}. Save one first with save_checkpoint(model, {name!r}).",
+            path=path, name=str(path),
+        ))
     state = torch.load(path, map_location=model_device(model), weights_only=True)
     try:
-        model.load_state_dict(state)  # strict: every weight of the model, and no other, in its shape
+        model.load_state_dict(state)  # strict: every weight of the model, no other, in its shape
     except (RuntimeError, TypeError) as exc:  # TypeError: the file holds no dict of weights at all
-        raise ValueError(tr("{path} holds no weights for this model's architecture: build it with the same layers "
-                            "as when it was saved.\n{error}", path=path, error=exc)) from None
+        raise ValueError(tr(
+            "{path} holds no weights for this model's architecture: build it with the same layers "
+            "as when it was saved.\n{error}", path=path, error=exc,
+        )) from None
     return model

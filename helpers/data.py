@@ -74,8 +74,8 @@ def split_indices(
     n_test = int(round(n * test_fraction))
     n_val = int(round((n - n_test) * val_fraction))
     if n_test == 0 or n - n_test - n_val < 1:
-        raise ValueError(tr("{n} rows cannot be split with test_fraction={test}, val_fraction={val}",
-                              n=n, test=test_fraction, val=val_fraction))
+        raise ValueError(tr("{n} rows cannot be split with test_fraction={test}, "
+                            "val_fraction={val}", n=n, test=test_fraction, val=val_fraction))
     test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
     return np.sort(train), np.sort(val), np.sort(test)
 
@@ -84,12 +84,15 @@ def as_float_tensor(x: torch.Tensor | np.ndarray | pd.DataFrame | pd.Series) -> 
     """``x`` as a float32 tensor (a DataFrame or Series becomes its values)."""
     if isinstance(x, (pd.DataFrame, pd.Series)):
         x = x.to_numpy(dtype=np.float32, copy=True)  # a copy: pandas 3 hands out read-only arrays
-    return torch.as_tensor(x if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float32), dtype=torch.float32)
+    if not isinstance(x, torch.Tensor):
+        x = np.asarray(x, dtype=np.float32)
+    return torch.as_tensor(x, dtype=torch.float32)
 
 
 @dataclass
 class Standardizer:
-    """Per-feature ``(x - mean) / std``, with ``mean`` and ``std`` (F,) fitted on training rows only.
+    """Per-feature ``(x - mean) / std``, with ``mean`` and ``std`` (F,) fitted on training rows
+    only.
 
     Fit on the training split, then transform every split with the same numbers: fitting on
     all rows would let the test rows leak into training.
@@ -103,8 +106,8 @@ class Standardizer:
         """Fit on ``x`` (N, F). A constant feature gets std 1 (no division by zero)."""
         x = as_float_tensor(x)
         if x.ndim != 2 or len(x) < 2:
-            raise ValueError(tr("Standardizer.fit needs a 2-D array with at least 2 rows, got shape {shape}",
-                                  shape=tuple(x.shape)))
+            raise ValueError(tr("Standardizer.fit needs a 2-D array with at least 2 rows, got "
+                                "shape {shape}", shape=tuple(x.shape)))
         std = x.std(dim=0, correction=0)
         return cls(mean=x.mean(dim=0), std=torch.where(std > 0, std, torch.ones_like(std)))
 
@@ -125,14 +128,16 @@ class TabularDataset(TensorDataset):
     can pickle it into worker processes on Windows and macOS.
     """
 
-    def __init__(self, features: torch.Tensor | np.ndarray | pd.DataFrame, targets: torch.Tensor | np.ndarray):
+    def __init__(
+        self, features: torch.Tensor | np.ndarray | pd.DataFrame, targets: torch.Tensor | np.ndarray
+    ):
         features = as_float_tensor(features)
         if isinstance(targets, (pd.Series, pd.DataFrame)):
             targets = targets.to_numpy(copy=True)  # read-only in pandas 3: torch would warn
         targets = torch.as_tensor(targets)
         if len(features) != len(targets):
             raise ValueError(tr("features and targets differ in rows: {features} != {targets}",
-                                  features=len(features), targets=len(targets)))
+                                features=len(features), targets=len(targets)))
         super().__init__(features, targets)
 
 
@@ -142,17 +147,19 @@ class TensorBatches:
     The tensors stay where they are (e.g. on the GPU). Each pass draws a new order from the
     iterator's own generator, so epochs differ while two runs with one seed are identical. Its
     seed is ``seed``, or without one a number drawn from torch's global random state, which
-    ``set_seed(SEED)`` seeds: each SEED then gives its own order, as with ``DataLoader(shuffle=True)``.
-    ``fit``, ``train_one_epoch`` and ``evaluate`` accept it wherever they take a DataLoader.
+    ``set_seed(SEED)`` seeds: each SEED then gives its own order, as with
+    ``DataLoader(shuffle=True)``. ``fit``, ``train_one_epoch`` and ``evaluate`` accept it wherever
+    they take a DataLoader.
     """
 
-    def __init__(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = True, seed: int | None = None
-    ):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *,
+                 shuffle: bool = True, seed: int | None = None):
         if len(x) != len(y):
-            raise ValueError(tr("x and y must have the same number of rows: {x} != {y}", x=len(x), y=len(y)))
+            raise ValueError(tr("x and y must have the same number of rows: {x} != {y}",
+                                x=len(x), y=len(y)))
         if x.device != y.device:
-            raise ValueError(tr("x and y must be on the same device, got {x} and {y}", x=x.device, y=y.device))
+            raise ValueError(tr("x and y must be on the same device, got {x} and {y}",
+                                x=x.device, y=y.device))
         self.x, self.y = x, y
         self.batch_size = positive_int("batch_size", batch_size)
         self.shuffle = shuffle
@@ -165,10 +172,13 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.x)
-        order = torch.randperm(n, generator=self.generator).to(self.x.device) if self.shuffle else None
+        order = None
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(self.x.device)
         for start in range(0, n, self.batch_size):
             if order is None:
-                yield self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
+                stop = start + self.batch_size
+                yield self.x[start:stop], self.y[start:stop]
             else:  # index_select copies whole rows: several times faster than x[idx] on the CPU
                 idx = order[start : start + self.batch_size]
                 yield self.x.index_select(0, idx), self.y.index_select(0, idx)

@@ -17,24 +17,26 @@ DEVICE_ENV_VAR = "COURSE_DEVICE"
 
 def available_devices() -> list[str]:
     """Names of the devices this machine can use, e.g. ``["cpu", "cuda:0", "mps"]``."""
-    cuda = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
-    return ["cpu", *cuda, *(["mps"] if torch.backends.mps.is_available() else [])]
+    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    mps = ["mps"] if torch.backends.mps.is_available() else []
+    return ["cpu", *(f"cuda:{i}" for i in range(cuda)), *mps]
 
 
 def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     """Return the ``torch.device`` to train on.
 
     Args:
-        preference: ``"auto"`` (or ``None``) picks CUDA, then Apple MPS (a Mac with Apple silicon),
-            then the CPU, unless the environment variable ``COURSE_DEVICE`` names a device. A name
-            that ``torch.device`` reads (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``) asks for that
-            device.
+        preference: ``"auto"`` (or ``None``) picks CUDA, then Apple MPS (a Mac with Apple
+            silicon), then the CPU, unless the environment variable ``COURSE_DEVICE`` names a
+            device. A name that ``torch.device`` reads (``"cpu"``, ``"cuda"``, ``"cuda:1"``,
+            ``"mps"``) asks for that device.
 
     Raises:
         ValueError: torch does not know the name, or the device is not here; the message lists
             the devices that are.
     """
-    choice, source = str(preference or "auto").strip().lower(), tr("preference")  # a torch.device too
+    choice = str(preference or "auto").strip().lower()  # a torch.device too
+    source = tr("preference")
     env = os.environ.get(DEVICE_ENV_VAR, "").strip().lower()
     if choice == "auto" and env not in ("", "auto"):
         choice, source = env, tr("environment variable {name}", name=DEVICE_ENV_VAR)
@@ -46,16 +48,21 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
     try:
         device = torch.device(choice)  # torch reads the name: "cuda:x" and "tpu" raise here
     except RuntimeError:
-        why = tr('is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")')
+        why = tr(
+            'is not a device name torch knows here (use "auto", "cpu", "cuda", "cuda:N" or "mps")'
+        )
     else:
-        if device.type == "cpu" or str(device) in available or f"{device}:0" in available:  # cuda: cuda:0
+        # "cuda" (no index) is there when "cuda:0" is
+        if device.type == "cpu" or str(device) in available or f"{device}:0" in available:
             return device
         if device.type == "cuda" and torch.cuda.is_available():
-            why = tr("does not exist: this machine has {count} CUDA device(s)", count=torch.cuda.device_count())
+            why = tr("does not exist: this machine has {count} CUDA device(s)",
+                     count=torch.cuda.device_count())
         elif device.type == "cuda":
             why = tr("is not available (no CUDA GPU, or torch was installed without CUDA)")
         elif device.type == "mps":
-            why = tr("is not available (Apple MPS needs a Mac with Apple silicon and a torch build with MPS)")
+            why = tr("is not available (Apple MPS needs a Mac with Apple silicon and a torch "
+                     "build with MPS)")
         else:
             why = tr("is not a device the course trains on")
     raise ValueError(tr(
@@ -70,7 +77,8 @@ def describe_device(device: str | torch.device) -> str:
 
     Example: ``"cuda:0 · NVIDIA H100 80GB HBM3 · 79.2 GiB · torch 2.14.1"``.
     """
-    dev, machine, threads = get_device(device), platform.machine() or tr("unknown CPU"), torch.get_num_threads()
+    dev, threads = get_device(device), torch.get_num_threads()
+    machine = platform.machine() or tr("unknown CPU")
     if dev.type == "cuda":
         index = dev.index if dev.index is not None else torch.cuda.current_device()
         props = torch.cuda.get_device_properties(index)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from helpers.i18n import tr  # the standard library only: safe before any dependency check
 
-#: The import names of what every lesson needs (pyproject.toml's [project] dependencies, less
-#: torchinfo: lesson 04 alone imports it, in its first cell, whose import line says how to install it).
+#: The import names of what every lesson needs: pyproject.toml's [project] dependencies, less
+#: torchinfo (lesson 04 alone imports it, in its first cell, whose line says how to install it).
 REQUIRED = ("torch", "torchvision", "numpy", "pandas", "matplotlib", "tqdm", "platformdirs")
 
 
@@ -22,11 +22,13 @@ def install_command(missing: list[str]) -> str:
     requirements = Path(__file__).resolve().parent.parent / "requirements.txt"
     if requirements.is_file():  # a clone of the course: its tested set
         return f'%pip install -r "{requirements}"'
-    return f"%pip install {' '.join(missing)}"  # an installed package whose environment lost a library
+    # an installed package whose environment lost a library
+    return f"%pip install {' '.join(missing)}"
 
 
 def require_dependencies() -> None:
-    """Raise ``ModuleNotFoundError`` with one line that says what to run when a dependency is missing."""
+    """Raise ``ModuleNotFoundError`` with one line that says what to run when a dependency is
+    missing."""
     missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
     if missing:
         raise ModuleNotFoundError(tr(
@@ -36,4 +38,5 @@ def require_dependencies() -> None:
         ))
 
 
-require_dependencies()  # on import: ``helpers/__init__.py`` imports this module before anything else
+# on import: ``helpers/__init__.py`` imports this module before anything else
+require_dependencies()

@@ -16,11 +16,14 @@ from helpers.i18n import tr
 
 def _check_rows(pred: torch.Tensor, target: torch.Tensor) -> None:
     if len(pred) != len(target):
-        raise ValueError(tr("predictions and targets have different numbers of rows: {pred} != {target}",
+        raise ValueError(tr("predictions and targets have different numbers of rows: "
+                            "{pred} != {target}",
                             pred=len(pred), target=len(target)))
 
 
-def _binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+def _binary_accuracy(
+    probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5
+) -> torch.Tensor:
     _check_rows(probs, target)
     return ((probs.reshape(-1) > threshold).float() == target.reshape(-1).float()).float().mean()
 
@@ -31,7 +34,8 @@ def _multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Te
 
 
 def binary_accuracy(probs: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> float:
-    """Accuracy of probabilities (N, 1) against 0/1 targets (N, 1): predicted 1 when prob > threshold."""
+    """Accuracy of probabilities (N, 1) against 0/1 targets (N, 1): predicted 1 when
+    prob > threshold."""
     return _binary_accuracy(probs, target, threshold).item()
 
 
@@ -46,9 +50,11 @@ def multiclass_accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
 
 
 def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Root mean squared error of (N, 1) predictions against (N, 1) targets, in the targets' units."""
+    """Root mean squared error of (N, 1) predictions against (N, 1) targets, in the targets'
+    units."""
     _check_rows(pred, target)
-    return nn.functional.mse_loss(pred.reshape(-1).float(), target.reshape(-1).float()).sqrt().item()
+    mse = nn.functional.mse_loss(pred.reshape(-1).float(), target.reshape(-1).float())
+    return mse.sqrt().item()
 
 
 #: The metrics above that average over rows, each with its 0-d tensor twin. RMSE is missing on
@@ -60,23 +66,29 @@ _TENSOR_TWINS: dict[Callable[..., float], Callable[..., torch.Tensor]] = {
 }
 
 
-def batch_metric(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> Callable[..., float | torch.Tensor]:
+def batch_metric(
+    fn: Callable[[torch.Tensor, torch.Tensor], float],
+) -> Callable[..., float | torch.Tensor]:
     """The function the training loop calls per batch for the metric ``fn``.
 
     For the metrics of this module, the same value as a 0-d tensor (no wait for the device; see
-    ``helpers.training``); any other function is returned unchanged, and may return a float or a 0-d tensor.
+    ``helpers.training``); any other function is returned unchanged, and may return a float or a
+    0-d tensor.
     """
     return _TENSOR_TWINS.get(fn, fn)
 
 
-def confusion_matrix(predicted: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:
+def confusion_matrix(
+    predicted: torch.Tensor, target: torch.Tensor, num_classes: int
+) -> torch.Tensor:
     """Counts (num_classes, num_classes) int64: row = true class, column = predicted class.
 
     ``predicted`` and ``target`` are class indices of shape (N,).
     """
     _check_rows(predicted, target)
     predicted, target = predicted.reshape(-1).long().cpu(), target.reshape(-1).long().cpu()
-    if len(target) and (min(predicted.min(), target.min()) < 0 or max(predicted.max(), target.max()) >= num_classes):
+    both = torch.cat([predicted, target])
+    if len(both) and (both.min() < 0 or both.max() >= num_classes):
         raise ValueError(tr("class indices must be in [0, {last}]", last=num_classes - 1))
     flat = torch.bincount(target * num_classes + predicted, minlength=num_classes * num_classes)
     return flat.reshape(num_classes, num_classes)

@@ -58,14 +58,16 @@ def check_mnist_files(data_dir: str | os.PathLike | None = None) -> dict[str, st
         else:
             actual = hashlib.md5(path.read_bytes()).hexdigest()  # 47 MB at most
             if actual != expected:
-                problems[name] = tr("damaged (md5 {actual}, expected {expected})", actual=actual, expected=expected)
+                problems[name] = tr("damaged (md5 {actual}, expected {expected})",
+                                    actual=actual, expected=expected)
     return problems
 
 
 def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
     """Make sure the four verified MNIST files are in place; return the data directory.
 
-    Damaged files are renamed to ``*.damaged`` (never deleted) and downloaded again (when ``download``).
+    Damaged files are renamed to ``*.damaged`` (never deleted) and downloaded again (when
+    ``download``).
 
     Raises:
         MNISTDataError: files are missing or damaged and the download is off or failed (no network,
@@ -81,11 +83,13 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
     cause = tr("downloading is switched off (download=False)")
     kept = ""
     if download:
-        from torchvision import datasets  # imported when needed: torchvision takes seconds to import
+        # imported when needed: torchvision takes seconds to import
+        from torchvision import datasets
 
         try:
-            # damaged files are renamed <name>.damaged, so the download can replace them: nothing is deleted
-            names = ", ".join((raw / name).replace(raw / f"{name}.damaged").name for name in damaged)
+            # damaged files are renamed <name>.damaged, so the download can replace them: nothing
+            # is deleted
+            names = ", ".join((raw / n).replace(raw / f"{n}.damaged").name for n in damaged)
             if names:
                 kept = "\n" + tr("The damaged copies were kept as: {names}.", names=names)
                 print(tr("Set aside damaged MNIST files: {names}", names=names))
@@ -93,11 +97,12 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
             datasets.MNIST(str(root), train=False, download=True)
         except PermissionError as exc:  # a read-only folder, e.g. a class image's shared data
             cause = tr("the folder cannot be written: {reason}", reason=exc.strerror)
-        except (OSError, RuntimeError) as exc:  # no network: URLError and ConnectionError are OSErrors
+        except (OSError, RuntimeError) as exc:  # no network: URLError, ConnectionError are OSErrors
             if isinstance(exc, RuntimeError) and not str(exc).startswith(DOWNLOAD_FAILED):
                 raise  # not a failed download: e.g. a change in torchvision's API
             detail = (str(exc).strip().splitlines() or [tr("no detail")])[-1]
-            cause = tr("the download failed ({error}: {detail})", error=type(exc).__name__, detail=detail)
+            cause = tr("the download failed ({error}: {detail})",
+                       error=type(exc).__name__, detail=detail)
         else:
             cause = tr("the downloaded files do not match the published checksums")
         problems = check_mnist_files(root)
@@ -108,8 +113,8 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
         "MNIST is not ready in {raw} ({cause}): copy the four uncompressed idx files there, or set "
         "{env} (or pass DATA_DIR) to a folder that holds MNIST/raw/, then run this cell again.\n"
         "Missing or damaged:\n{listing}{kept}\n"
-        "On a machine with internet, running the notebook once downloads them. On a class server without "
-        "internet, your instructor puts them in the class image and sets {env}.",
+        "On a machine with internet, running the notebook once downloads them. On a class server "
+        "without internet, your instructor puts them in the class image and sets {env}.",
         raw=raw, cause=cause, env=DATA_DIR_ENV_VAR, listing=listing, kept=kept,
     ))
 
@@ -126,12 +131,12 @@ def load_mnist(
     ``transform`` defaults to ``transforms.ToTensor()`` (as in the course's source):
     each item is then ``(image float32 (1, 28, 28) in [0, 1], label int)``.
     """
-    from torchvision import datasets, transforms  # imported when needed: torchvision takes seconds to import
+    # imported when needed: torchvision takes seconds to import
+    from torchvision import datasets, transforms
 
     root = ensure_mnist(data_dir, download=download)
-    return datasets.MNIST(
-        str(root), train=train, download=False, transform=transform if transform is not None else transforms.ToTensor()
-    )
+    transform = transform if transform is not None else transforms.ToTensor()
+    return datasets.MNIST(str(root), train=train, download=False, transform=transform)
 
 
 def mnist_tensors(

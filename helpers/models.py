@@ -19,7 +19,8 @@ from torch import nn
 def boston_regression_mlp(inputs: int = 13) -> nn.Sequential:
     """The source's regression network: features (N, inputs) -> prices (N, 1)."""
     return nn.Sequential(
-        nn.Linear(inputs, 30), nn.ReLU(), nn.Linear(30, 15), nn.ReLU(), nn.Linear(15, 8), nn.ReLU(), nn.Linear(8, 1)
+        nn.Linear(inputs, 30), nn.ReLU(), nn.Linear(30, 15), nn.ReLU(),
+        nn.Linear(15, 8), nn.ReLU(), nn.Linear(8, 1),
     )
 
 
@@ -35,11 +36,14 @@ def boston_binary_mlp(*, sigmoid: bool = True) -> nn.Sequential:
 
 def boston_band_mlp() -> nn.Sequential:
     """The course's softmax classifier: features (N, 13) -> logits (N, 3), no softmax."""
-    return nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 3))
+    return nn.Sequential(
+        nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 3)
+    )
 
 
 class MNIST_Classifier(nn.Module):  # noqa: N801 (the source's name)
-    """The source's MNIST network: images (B, 1, 28, 28) -> logits (B, 10), flattened in ``forward``."""
+    """The source's MNIST network: images (B, 1, 28, 28) -> logits (B, 10), flattened in
+    ``forward``."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -31,7 +31,9 @@ SETTINGS: dict[str, Callable[[str, object], object]] = {
 }
 
 
-def setup_notebook(seed: int, device: str = "auto", language: str = "en", **settings: object) -> torch.device:
+def setup_notebook(
+    seed: int, device: str = "auto", language: str = "en", **settings: object
+) -> torch.device:
     """Choose the language, check the settings, seed everything with ``seed``, pick the device, and
     return it::
 
@@ -67,7 +69,8 @@ def setup_notebook(seed: int, device: str = "auto", language: str = "en", **sett
     try:
         chosen = get_device(device)
     except ValueError as exc:
-        raise ValueError(f"DEVICE: {exc}") from None  # its message says what to write, or names COURSE_DEVICE
+        # its message says what to write, or names COURSE_DEVICE when the choice came from there
+        raise ValueError(f"DEVICE: {exc}") from None
     if chosen.type == "cpu":
         torch.set_num_threads(1)
     try:
@@ -79,11 +82,13 @@ def setup_notebook(seed: int, device: str = "auto", language: str = "en", **sett
 
 
 def _in_settings_cell(problem: str) -> str:
-    return tr("{problem}: change it in the settings cell above and run the notebook again", problem=problem)
+    return tr("{problem}: change it in the settings cell above and run the notebook again",
+              problem=problem)
 
 
 def _rounded(value: object) -> object:
-    """Floats to 4 significant figures (NaN and infinities, which JSON cannot hold, become ``None``)."""
+    """Floats to 4 significant figures (NaN and infinities, which JSON cannot hold, become
+    ``None``)."""
     if isinstance(value, dict):
         return {key: _rounded(v) for key, v in value.items()}
     if isinstance(value, torch.Tensor) and value.numel() == 1:
@@ -94,5 +99,6 @@ def _rounded(value: object) -> object:
 
 
 def show_results(results: dict[str, object]) -> JSON:
-    """The notebook's headline numbers as JSON (floats to 4 significant figures), for batch runs to read."""
+    """The notebook's headline numbers as JSON (floats to 4 significant figures), for batch runs
+    to read."""
     return JSON(_rounded(results))

@@ -32,7 +32,8 @@ Metric = Callable[[torch.Tensor, torch.Tensor], float]
 
 @contextmanager
 def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """``model.eval()`` and no gradients inside the ``with`` block; the model's mode is restored after."""
+    """``model.eval()`` and no gradients inside the ``with`` block; the model's mode is restored
+    after."""
     was_training = model.training
     model.eval()
     try:
@@ -85,9 +86,11 @@ def train_one_epoch(
 
 
 def evaluate(
-    model: nn.Module, data: Batches, loss_fn: nn.Module | None = None, metrics: dict[str, Metric] | None = None
+    model: nn.Module, data: Batches, loss_fn: nn.Module | None = None,
+    metrics: dict[str, Metric] | None = None,
 ) -> dict[str, float]:
-    """Mean ``loss`` (when ``loss_fn`` is given) and metrics over ``data``, in eval mode without gradients."""
+    """Mean ``loss`` (when ``loss_fn`` is given) and metrics over ``data``, in eval mode without
+    gradients."""
     device = model_device(model)
     per_batch = {name: batch_metric(fn) for name, fn in (metrics or {}).items()}
     names = (["loss"] if loss_fn is not None else []) + list(per_batch)
@@ -116,7 +119,8 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 4096) -> tor
     """The model's outputs for inputs ``x`` (N, ...), in order, on the CPU: shape (N, outputs)."""
     device = model_device(model)
     with eval_mode(model):
-        outputs = [model(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+        starts = range(0, len(x), batch_size)
+        outputs = [model(x[i : i + batch_size].to(device)).cpu() for i in starts]
     if not outputs:
         raise ValueError(tr("predict() got no inputs"))
     return torch.cat(outputs)
@@ -151,35 +155,39 @@ def fit(
     """
     positive_int("epochs", epochs)
     if restore_best and val_data is None:
-        raise ValueError(tr("restore_best=True needs val_data: the best epoch is chosen on validation data"))
+        raise ValueError(tr("restore_best=True needs val_data: the best epoch is chosen on "
+                            "validation data"))
     rows = []
     best_loss, best_state = math.inf, None
     bar = make_bar(epochs, desc=tr("training"), enabled=progress)
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            scores = train_one_epoch(
-                model, train_data, loss_fn, optimizer, metrics, scheduler=scheduler, check=epoch == 1
-            )
+            scores = train_one_epoch(model, train_data, loss_fn, optimizer, metrics,
+                                     scheduler=scheduler, check=epoch == 1)
             if not math.isfinite(scores["loss"]):
                 raise FloatingPointError(tr(
                     "The training loss became {loss} in epoch {epoch}: training diverged. Try a "
-                    "10x smaller learning rate, standardized inputs, or check the data for NaN values.",
+                    "10x smaller learning rate, standardized inputs, or check the data for NaN "
+                    "values.",
                     loss=scores["loss"], epoch=epoch,
                 ))
             row = {"epoch": epoch, **{f"train_{k}": v for k, v in scores.items()}}
             if val_data is not None:
-                row.update({f"val_{k}": v for k, v in evaluate(model, val_data, loss_fn, metrics).items()})
+                val_scores = evaluate(model, val_data, loss_fn, metrics)
+                row.update({f"val_{k}": v for k, v in val_scores.items()})
             row["seconds"] = time.perf_counter() - start
             rows.append(row)
             if restore_best and row["val_loss"] < best_loss:
-                best_loss, best_state = row["val_loss"], {k: v.clone() for k, v in model.state_dict().items()}
+                best_loss = row["val_loss"]
+                best_state = {k: v.clone() for k, v in model.state_dict().items()}
             bar.update(1)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.endswith("loss")}, refresh=False)
+            losses = {k: f"{v:.4g}" for k, v in row.items() if k.endswith("loss")}
+            bar.set_postfix(losses, refresh=False)
     except KeyboardInterrupt as stop:
-        print(tr("Training stopped during epoch {epoch} of {epochs}: {finished} epoch(s) finished; the "
-                 "model keeps the weights it has now. The cells below will not run: run them when you are ready.",
-                 epoch=len(rows) + 1, epochs=epochs, finished=len(rows)))
+        print(tr("Training stopped during epoch {epoch} of {epochs}: {finished} epoch(s) finished; "
+                 "the model keeps the weights it has now. The cells below will not run: run them "
+                 "when you are ready.", epoch=len(rows) + 1, epochs=epochs, finished=len(rows)))
         stop.history = pd.DataFrame(rows)  # type: ignore[attr-defined]
         raise
     finally:
@@ -196,5 +204,6 @@ def best_epoch(history: pd.DataFrame, column: str = "val_loss") -> int:
     on a few dozen validation rows jumps in steps of one row. Ties go to the earlier epoch.
     """
     if column not in history.columns or history.empty:
-        raise ValueError(tr("the history has no {column!r} values: train with val_data=... first", column=column))
+        raise ValueError(tr("the history has no {column!r} values: train with val_data=... first",
+                            column=column))
     return int(history.loc[history[column].idxmin(), "epoch"])
