@@ -5,12 +5,9 @@ label) is written in English where it is raised or printed, through ``tr``::
 
     raise ValueError(tr("{name} must be an integer >= 1, got {value!r}", name=name, value=value))
 
-``tr`` looks the English text up in the active language's table, ``helpers/locale/<language>.json``
-(English text -> translation, with the same ``{placeholders}``; literal braces are doubled), and
-fills in the values. A notebook chooses the language once: ``setup_notebook(..., language="ko")``;
-Korean also gives every figure the course's Hangul font (``helpers.plots.use_hangul_font``).
-``tests/test_translations.py`` checks that every English message has a translation with the same
-placeholders.
+``tr`` looks the English text up in ``helpers/locale/<language>.json`` (English text ->
+translation, with the same ``{placeholders}``; literal braces are doubled) and fills in the
+values. ``tests/test_translations.py`` checks that every message has its translation.
 """
 
 from __future__ import annotations
@@ -37,10 +34,8 @@ def catalog(language: str) -> dict[str, str]:
 
 
 def set_language(language: str) -> str:
-    """Make ``language`` ("en" or "ko") the language of every later message and figure; returns it.
-
-    Korean also makes matplotlib draw Hangul with the course's own font (``plots.use_hangul_font``);
-    English takes that font out of matplotlib's settings again."""
+    """Make ``language`` ("en" or "ko") the language of every later message and figure (Korean
+    turns on the Hangul font: ``plots.use_hangul_font``); returns it."""
     global _active
     if language not in LANGUAGES:
         allowed = ", ".join(map(repr, LANGUAGES))
@@ -61,7 +56,8 @@ def language() -> str:
 
 
 def tr(message: str, /, **values: object) -> str:
-    """``message`` (English, with ``{placeholders}``) in the active language, with ``values`` filled in."""
+    """``message`` (English, with ``{placeholders}``) in the active language, ``values`` filled
+    in."""
     return catalog(_active).get(message, message).format(**values)  # English has no table
 
 

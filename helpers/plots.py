@@ -1,11 +1,7 @@
 """Figures for the notebooks. Each function builds and returns a ``matplotlib.figure.Figure``
 without touching pyplot's global state (no current figure), so a notebook shows it once, as the
-cell's value (or with ``display(fig)``), and nothing leaks into the next plot.
-
-The one global setting is the font: choosing Korean (``setup_notebook(..., language="ko")``, which
-calls ``use_hangul_font``) adds the course's own Hangul font, ``fonts/NanumGothic.ttf``, to
-matplotlib's font fallback, so every figure drawn afterwards, a student's own ``plt.subplots()``
-included, draws Hangul on any machine; English takes it out again."""
+cell's value (or with ``display(fig)``), and nothing leaks into the next plot. The one global
+setting is the Hangul font that Korean turns on (``use_hangul_font``)."""
 
 from __future__ import annotations
 
@@ -28,16 +24,13 @@ HANGUL_FONT_NAME = "NanumGothic"
 
 
 def use_hangul_font(on: bool) -> None:
-    """Draw Hangul in every later figure (``on``), or stop (English).
+    """Draw Hangul in every later figure, a student's own ``plt.subplots()`` too (``on``), or stop.
 
-    ``on`` registers ``HANGUL_FONT`` with matplotlib (once per kernel) and appends its name to
-    ``rcParams["font.family"]``: ``["sans-serif", "NanumGothic"]`` by default. matplotlib (3.6 and
-    later) draws each character with the first family that has it, so Latin letters, digits and the
-    U+2212 minus sign keep DejaVu Sans (the first of ``font.sans-serif``) and only Hangul comes
-    from NanumGothic: no "Glyph ... missing from font(s)" warning, and ``axes.unicode_minus`` stays
-    as it is. (Putting the font in ``font.sans-serif`` instead would not do: a generic family
-    resolves to one font, and DejaVu Sans has no Hangul.) ``on=False`` removes the name again, so
-    ``font.family`` is what it was before. Calling it twice changes nothing more.
+    ``on`` registers ``HANGUL_FONT`` (once per kernel) and appends its name to
+    ``rcParams["font.family"]``. matplotlib draws each character with the first family that has it,
+    so Latin letters, digits and the minus sign keep DejaVu Sans and only Hangul comes from
+    NanumGothic. (In ``font.sans-serif`` it would not do: a generic family resolves to one font.)
+    ``on=False`` removes the name again; calling it twice changes nothing more.
     """
     family = [name for name in rcParams["font.family"] if name != HANGUL_FONT_NAME]
     if on:
@@ -86,7 +79,8 @@ def plot_history(
                 name = f"{label} {_column_label(column)}" if label else _column_label(column)
                 ax.plot(frame["epoch"], frame[column], label=name)
     if not ax.lines:
-        raise ValueError(tr("none of the columns {columns} is in the history", columns=list(columns)))
+        raise ValueError(tr("none of the columns {columns} is in the history",
+                            columns=list(columns)))
     ax.set(title=tr("Loss per epoch") if title is None else title, xlabel=tr("epoch"),
            ylabel=tr("loss") if ylabel is None else ylabel)
     if log_y:
@@ -97,9 +91,10 @@ def plot_history(
 
 
 def _column_label(column: str) -> str:
-    """A history column as the legend shows it: "train_loss" -> "train loss" (학습 손실 in Korean)."""
+    """A history column as the legend shows it, translated: "train_loss" -> "train loss"."""
     split, _, metric = column.partition("_")
-    names = {"loss": tr("loss"), "accuracy": tr("accuracy"), "rmse": "RMSE", "nll": "NLL"}  # acronyms in capitals
+    # acronyms in capitals
+    names = {"loss": tr("loss"), "accuracy": tr("accuracy"), "rmse": "RMSE", "nll": "NLL"}
     metric = names.get(metric, metric.replace("_", " "))
     if split == "train":
         return tr("train {metric}", metric=metric)
@@ -116,10 +111,12 @@ def plot_confusion_matrix(
     the title defaults to "Confusion matrix"."""
     counts = _numpy(matrix)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
-        raise ValueError(tr("a confusion matrix must be square (C, C), got shape {shape}", shape=counts.shape))
+        raise ValueError(tr("a confusion matrix must be square (C, C), got shape {shape}",
+                            shape=counts.shape))
     names = list(class_names) if class_names is not None else [str(i) for i in range(len(counts))]
     if len(names) != len(counts):
-        raise ValueError(tr("{names} class names for a {n}x{n} matrix", names=len(names), n=len(counts)))
+        raise ValueError(tr("{names} class names for a {n}x{n} matrix",
+                            names=len(names), n=len(counts)))
     longest = max((len(name) for name in names), default=1)
     size = max(5.0, 0.55 * len(counts) + 2.5 + 0.06 * longest)  # room for long class names
     fig = NotebookFigure(figsize=(size, size), layout="constrained")
@@ -146,13 +143,15 @@ def plot_image_grid(
     ncols: int = 8,
     title: str | None = None,
 ) -> Figure:
-    """Grid of grayscale images (N, 1, H, W) or (N, H, W), each titled with its true label
-    (and ``true/predicted`` when predictions are given; wrong ones in red); the title defaults to "Samples"."""
+    """Grid of grayscale images (N, 1, H, W) or (N, H, W), each titled with its true label (and
+    ``true/predicted`` when predictions are given; wrong ones in red); the title defaults to
+    "Samples"."""
     pictures = _numpy(images)
     if pictures.ndim == 4:
         pictures = pictures[:, 0]
     if pictures.ndim != 3:
-        raise ValueError(tr("images must be (N, 1, H, W) or (N, H, W), got shape {shape}", shape=pictures.shape))
+        raise ValueError(tr("images must be (N, 1, H, W) or (N, H, W), got shape {shape}",
+                            shape=pictures.shape))
     true = _numpy(true_labels).reshape(-1)
     pred = _numpy(predicted_labels).reshape(-1) if predicted_labels is not None else None
     if len(true) != len(pictures) or (pred is not None and len(pred) != len(pictures)):
