@@ -59,20 +59,14 @@ Task = Literal["regression", "binary", "bands"]
 
 
 def bundled_boston() -> Traversable:
-    """The copy of ``boston_housing.csv`` that ships inside the ``helpers`` package (package data,
-    so an installed wheel has it as much as a clone does)."""
+    """The copy of the table inside the ``helpers`` package: a wheel has it as a clone does."""
     return importlib.resources.files("helpers") / BOSTON_FILENAME
 
 
 def load_boston() -> pd.DataFrame:
-    """The Boston table, 506 rows: the 13 ``FEATURES`` and the target ``MEDV``.
-
-    Always the copy that ships inside the package (``bundled_boston``), its SHA-256 checked
-    before use.
-
-    Raises:
-        FileNotFoundError: the package's copy is gone; says how to restore it.
-        ValueError: the file is damaged or modified; says how to restore it.
+    """The Boston table, 506 rows: the 13 ``FEATURES`` and the target ``MEDV``, from the package's
+    copy (``bundled_boston``), its SHA-256 checked first. A missing (``FileNotFoundError``) or
+    modified (``ValueError``) file stops with a message that says how to restore it.
     """
     source = bundled_boston()
     reinstall = tr(
@@ -148,10 +142,7 @@ def boston_splits(
     columns: Sequence[str] = FEATURES,
 ) -> BostonSplits:
     """Load Boston, split it with ``split_indices`` (20 % test rows) and build the tensors for
-    ``task``.
-
-    ``columns`` picks the features, in that order (default: all 13, ``FEATURES``); X_* are then
-    float32 (n, len(columns)).
+    ``task``. ``columns`` picks the features, in that order: X_* are float32 (n, len(columns)).
 
     Everything fitted from data (the scaling, the median, the tertiles) comes from the
     training rows alone, so the validation and test rows stay unseen.

@@ -35,14 +35,10 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     """Load weights saved by ``save_checkpoint`` into ``model`` (same architecture) and return it.
 
-    The weights are loaded onto the device the model is on, so weights saved on a GPU load on
-    a CPU-only machine.
-
-    Raises:
-        FileNotFoundError: no file at ``path``.
-        ValueError: the file does not hold weights for this architecture; torch's own message,
-            which lists the missing, unexpected and mis-shaped weights, follows the first line.
-            Build the model again before loading: torch may have loaded the weights that fit.
+    The weights go to the device the model is on, so weights saved on a GPU load on a CPU-only
+    machine. Weights of another architecture raise ``ValueError``, torch's own list of the
+    missing, unexpected and mis-shaped weights after the first line; build the model again
+    before loading another file: torch may have loaded the weights that fit.
     """
     path = Path(path)
     if not path.is_file():

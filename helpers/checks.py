@@ -94,13 +94,9 @@ def check_shapes(pred: torch.Tensor, target: torch.Tensor, loss_fn: nn.Module) -
 
 
 def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module) -> list[str]:
-    """Warn (``PitfallWarning``) about an output layer that does not fit ``loss_fn``; return the
-    messages.
-
-    ``nn.Softmax`` (or probability outputs) before ``CrossEntropyLoss`` and ``nn.Sigmoid`` before
-    ``BCEWithLogitsLoss`` apply one function twice: the model trains, only worse. The messages
-    say why.
-    """
+    """Warn (``PitfallWarning``) about an output layer that does not fit ``loss_fn``: softmax
+    before ``CrossEntropyLoss`` or ``nn.Sigmoid`` before ``BCEWithLogitsLoss`` applies one
+    function twice. Returns the messages."""
     last = last_layer(model)
     messages = []
     if isinstance(loss_fn, nn.CrossEntropyLoss):
@@ -128,11 +124,8 @@ def check_output_layer(model: nn.Module, pred: torch.Tensor, loss_fn: nn.Module)
 def check_pitfalls(
     model: nn.Module, pred: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module
 ) -> list[str]:
-    """Check the model's outputs ``pred`` (N, ...) on a first batch with targets ``y`` (N, ...).
-
-    Raises ``ValueError`` for shape mistakes and for ``BCELoss`` on outputs outside [0, 1], which
-    torch's BCELoss refuses with a RuntimeError of its own; returns the warning messages issued.
-    """
+    """Check the model's outputs ``pred`` (N, ...) on a first batch with targets ``y`` (N, ...),
+    as the module docstring says; returns the warning messages issued."""
     check_shapes(pred, y, loss_fn)
     if isinstance(loss_fn, nn.BCELoss) and bool(((pred < 0) | (pred > 1)).any()):
         raise ValueError(tr(

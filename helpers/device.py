@@ -23,17 +23,12 @@ def available_devices() -> list[str]:
 
 
 def get_device(preference: str | torch.device | None = "auto") -> torch.device:
-    """Return the ``torch.device`` to train on.
+    """The ``torch.device`` to train on: ``preference`` "auto" (or ``None``) picks CUDA, then
+    Apple MPS, then the CPU, unless ``$COURSE_DEVICE`` names a device; a name that
+    ``torch.device`` reads ("cpu", "cuda", "cuda:1", "mps") asks for that device.
 
-    Args:
-        preference: ``"auto"`` (or ``None``) picks CUDA, then Apple MPS (a Mac with Apple
-            silicon), then the CPU, unless the environment variable ``COURSE_DEVICE`` names a
-            device. A name that ``torch.device`` reads (``"cpu"``, ``"cuda"``, ``"cuda:1"``,
-            ``"mps"``) asks for that device.
-
-    Raises:
-        ValueError: torch does not know the name, or the device is not here; the message lists
-            the devices that are.
+    Raises ``ValueError`` if torch does not know the name or the device is not here; the message
+    lists the devices that are.
     """
     choice = str(preference or "auto").strip().lower()  # a torch.device too
     source = tr("preference")
@@ -73,10 +68,7 @@ def get_device(preference: str | torch.device | None = "auto") -> torch.device:
 
 
 def describe_device(device: str | torch.device) -> str:
-    """One readable line about ``device``, with the torch version.
-
-    Example: ``"cuda:0 · NVIDIA H100 80GB HBM3 · 79.2 GiB · torch 2.14.1"``.
-    """
+    """One line about ``device``, e.g. ``cuda:0 · NVIDIA H100 · 79.2 GiB · torch 2.14.1``."""
     dev, threads = get_device(device), torch.get_num_threads()
     machine = platform.machine() or tr("unknown CPU")
     if dev.type == "cuda":

@@ -39,17 +39,11 @@ def setup_notebook(
 
         device = setup_notebook(seed=SEED, device=DEVICE, language="en", EPOCHS=EPOCHS, LR=LR)
 
-    - ``language`` ("en" or "ko") is the language of every later message of the helpers and the
-      exercise checkers, and of the figures' labels. Korean adds the Hangul font the course carries
-      (``helpers/fonts/NanumGothic.ttf``) to matplotlib's fonts, so every figure, the student's own
-      too, draws Hangul on any machine, a fresh Colab included. In Korean, pandas counts a Hangul
-      character as two columns, so printed tables stay aligned.
-    - ``settings`` are the other values of the notebook's settings cell, by their names there
-      (``EPOCHS=EPOCHS``), each checked by its rule in ``SETTINGS``: a value that cannot work stops
-      here, with one line that names it, before anything runs. An unknown name is a ``TypeError``.
-    - ``seed`` seeds Python, NumPy and torch: the split, the initial weights and the shuffling.
-    - ``device`` ("auto", "cpu", "cuda", "cuda:N", "mps") picks where to train; a device that is
-      not there stops here with one line that lists the ones that are.
+    - ``language`` ("en" or "ko"): of every later message and figure (``helpers.i18n``). In
+      Korean, pandas counts a Hangul character as two columns, so printed tables stay aligned.
+    - ``settings``: the other values of the settings cell, by their names there, each checked by
+      its rule in ``SETTINGS``, so a value that cannot work stops here, before anything runs.
+    - ``device`` ("auto", "cpu", "cuda", "cuda:N", "mps"): see ``helpers.device.get_device``.
     - On the CPU, torch gets one thread. The course's models are tiny: one operation on a
       batch takes microseconds, too little to split across cores, and on a busy machine
       threads that wait for each other made training 20-50x slower. GPUs are unaffected.
@@ -87,8 +81,7 @@ def _in_settings_cell(problem: str) -> str:
 
 
 def _rounded(value: object) -> object:
-    """Floats to 4 significant figures (NaN and infinities, which JSON cannot hold, become
-    ``None``)."""
+    """Floats to 4 significant figures; NaN and infinities, which JSON cannot hold, to ``None``."""
     if isinstance(value, dict):
         return {key: _rounded(v) for key, v in value.items()}
     if isinstance(value, torch.Tensor) and value.numel() == 1:
@@ -99,6 +92,5 @@ def _rounded(value: object) -> object:
 
 
 def show_results(results: dict[str, object]) -> JSON:
-    """The notebook's headline numbers as JSON (floats to 4 significant figures), for batch runs
-    to read."""
+    """The notebook's headline numbers as JSON, for batch runs to read."""
     return JSON(_rounded(results))

@@ -32,8 +32,7 @@ Metric = Callable[[torch.Tensor, torch.Tensor], float]
 
 @contextmanager
 def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """``model.eval()`` and no gradients inside the ``with`` block; the model's mode is restored
-    after."""
+    """``model.eval()`` and no gradients inside the ``with`` block; the mode is restored after."""
     was_training = model.training
     model.eval()
     try:
@@ -89,8 +88,7 @@ def evaluate(
     model: nn.Module, data: Batches, loss_fn: nn.Module | None = None,
     metrics: dict[str, Metric] | None = None,
 ) -> dict[str, float]:
-    """Mean ``loss`` (when ``loss_fn`` is given) and metrics over ``data``, in eval mode without
-    gradients."""
+    """Mean ``loss`` (when ``loss_fn`` is given) and metrics over ``data``, in ``eval_mode``."""
     device = model_device(model)
     per_batch = {name: batch_metric(fn) for name, fn in (metrics or {}).items()}
     names = (["loss"] if loss_fn is not None else []) + list(per_batch)
@@ -141,17 +139,14 @@ def fit(
 ) -> pd.DataFrame:
     """Train for ``epochs`` passes of ``train_one_epoch``; evaluate ``val_data`` after each.
 
-    With ``restore_best`` (needs ``val_data``) the model ends with the weights of its best epoch,
-    ``best_epoch(history)``, the course's one rule for choosing the number of epochs.
-
     Returns one row per finished epoch: ``epoch``, ``train_loss``, ``train_<metric>``,
     ``val_loss`` and ``val_<metric>`` (with ``val_data``) and ``seconds``. The first batch is
-    checked for shape and output-layer mistakes (``helpers.checks``) before any step.
+    checked for shape and output-layer mistakes (``helpers.checks``) before any step. With
+    ``restore_best`` the model ends with the weights of its best epoch, ``best_epoch(history)``.
 
     Raises ``FloatingPointError`` when the loss turns NaN or infinite. Jupyter's stop button
-    (``KeyboardInterrupt``) stops Run All: ``fit`` prints how many epochs finished and re-raises
-    the interrupt with the history so far attached as ``.history``; the model keeps the weights
-    it had when stopped.
+    (``KeyboardInterrupt``) stops Run All: ``fit`` says how many epochs finished and re-raises it
+    with the history so far as ``.history``; the model keeps the weights it had when stopped.
     """
     positive_int("epochs", epochs)
     if restore_best and val_data is None:
