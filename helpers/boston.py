@@ -91,30 +91,6 @@ def load_boston() -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data))  # the checksum fixes the columns and the 506 rows
 
 
-def regression_targets(medv: pd.Series | np.ndarray | torch.Tensor) -> torch.Tensor:
-    """MEDV as float32 (N, 1), the shape of a one-output model's predictions.
-
-    Targets of shape (N,) would broadcast against predictions (N, 1) inside ``nn.MSELoss``
-    into an (N, N) matrix: a wrong loss with only a warning.
-    """
-    return as_float_tensor(medv).reshape(-1, 1)
-
-
-def binary_targets(medv: pd.Series | np.ndarray | torch.Tensor, threshold: float) -> torch.Tensor:
-    """1.0 where MEDV > ``threshold`` (use the training median), else 0.0: float32 (N, 1)."""
-    return (as_float_tensor(medv).reshape(-1, 1) > threshold).float()
-
-
-def band_targets(
-    medv: pd.Series | np.ndarray | torch.Tensor, edges: tuple[float, float]
-) -> torch.Tensor:
-    """Price band as int64 class indices (N,): 0 below ``edges[0]``, 1 from ``edges[0]`` to below
-    ``edges[1]``, 2 from ``edges[1]`` up (a value equal to an edge goes to the higher band)."""
-    boundaries = torch.tensor(sorted(edges), dtype=torch.float32)
-    bands = torch.bucketize(as_float_tensor(medv).reshape(-1), boundaries, right=True)
-    return bands.to(torch.int64)
-
-
 @dataclass
 class BostonSplits:
     """Tensors for one task: ``X_*`` float32 (n, 13), ``y_*`` as in the module docstring.
@@ -162,15 +138,19 @@ def boston_splits(
     x = as_float_tensor(frame[columns])
     if scaler is not None:
         x = scaler.transform(x)
+    # (N, 1) like a one-output model's predictions: (N,) would broadcast against them inside
+    # nn.MSELoss into an (N, N) matrix, a wrong loss with only a warning
+    medv = as_float_tensor(frame[TARGET]).reshape(-1, 1)
     if task == "regression":
         cut_points: tuple[float, ...] = ()
-        y = regression_targets(frame[TARGET])
+        y = medv
     elif task == "binary":
         cut_points = (float(train_medv.median()),)
-        y = binary_targets(frame[TARGET], cut_points[0])
+        y = (medv > cut_points[0]).float()
     else:
         cut_points = tuple(float(q) for q in np.quantile(train_medv, [1 / 3, 2 / 3]))
-        y = band_targets(frame[TARGET], cut_points)  # type: ignore[arg-type]
+        # a value equal to a tertile goes to the higher band
+        y = torch.bucketize(medv.reshape(-1), torch.tensor(cut_points), right=True)
     train, val, test = (torch.from_numpy(idx) for idx in (train_idx, val_idx, test_idx))
     return BostonSplits(
         X_train=x[train], y_train=y[train], X_val=x[val], y_val=y[val],

@@ -15,11 +15,8 @@ from helpers import boston
 from helpers.boston import (
     BAND_NAMES,
     FEATURES,
-    band_targets,
-    binary_targets,
     boston_splits,
     load_boston,
-    regression_targets,
 )
 from helpers.data import split_indices
 
@@ -82,20 +79,10 @@ def test_a_damaged_file_is_refused_and_left_untouched(bundled_copy):
     assert bundled_copy.read_bytes() == damaged
 
 
-def test_targets_have_the_shapes_and_dtypes_the_losses_need():
-    medv = pd.Series([10.0, 20.0, 30.0, 40.0])
-    reg = regression_targets(medv)
-    assert reg.shape == (4, 1) and reg.dtype == torch.float32
-    binary = binary_targets(medv, threshold=20.0)
-    assert binary.shape == (4, 1) and binary.dtype == torch.float32 and binary.reshape(-1).tolist() == [0, 0, 1, 1]
-    bands = band_targets(medv, (35.0, 15.0))  # edges in any order
-    assert bands.shape == (4,) and bands.dtype == torch.int64 and bands.tolist() == [0, 1, 1, 2]
-    assert band_targets(torch.tensor([15.0, 35.0]), (15.0, 35.0)).tolist() == [1, 2]  # an edge opens the higher band
-
-
 def test_regression_targets_avoid_the_broadcasting_bug_of_n_shaped_targets():
-    pred = torch.tensor([[1.0], [2.0], [3.0]])
-    right = regression_targets(np.array([1.0, 2.0, 3.0]))
+    right = boston_splits("regression").y_test[:3]
+    assert right.shape == (3, 1)
+    pred = right.clone()
     assert nn.MSELoss()(pred, right).item() == 0.0
     with pytest.warns(UserWarning, match="different to the input size"):
         broadcast = nn.MSELoss()(pred, right.reshape(-1))  # (N, N): every prediction against every target
@@ -122,6 +109,8 @@ def test_every_task_is_built_from_the_training_rows_alone(task):
     else:
         assert s.cut_points == tuple(np.quantile(train_medv, [1 / 3, 2 / 3]))
         assert s.y_val.dtype == torch.int64 and s.y_val.shape == (81,)
+        low, high = s.cut_points  # a value equal to a tertile goes to the higher band
+        assert s.y_test.tolist() == [int(v >= low) + int(v >= high) for v in test_medv]
         counts = torch.bincount(s.y_train, minlength=len(BAND_NAMES))
         assert counts.min() >= 100  # tertiles: about a third of the training rows each
 
