@@ -63,6 +63,34 @@ def check_mnist_files(data_dir: str | os.PathLike | None = None) -> dict[str, st
     return problems
 
 
+def download_from_mirrors(name: str, raw: Path) -> None:
+    """Download ``<name>.gz`` into ``raw`` and unpack it, from the first of torchvision's MNIST
+    mirrors that delivers it whole (its published MD5 checked by torchvision).
+
+    A dead mirror or a damaged file moves on to the next mirror: torchvision's own loop does that
+    only in its recent releases (before, a damaged file stopped the whole download), and the course
+    supports torchvision 0.17 and later. When every mirror failed, the last mirror's error is
+    raised; an error that is not a failed download (e.g. an API change) propagates at once.
+    """
+    # imported when needed: torchvision takes seconds to import
+    from torchvision.datasets import MNIST, utils
+
+    md5 = dict(MNIST.resources)[f"{name}.gz"]
+    failure: Exception = RuntimeError(f"Error downloading {name}.gz: torchvision lists no mirror")
+    for mirror in MNIST.mirrors:
+        try:
+            url = f"{mirror}{name}.gz"
+            utils.download_and_extract_archive(url, str(raw), filename=f"{name}.gz", md5=md5)
+            return
+        except PermissionError:
+            raise
+        except (OSError, RuntimeError) as exc:  # URLError and a reset connection are OSErrors
+            if isinstance(exc, RuntimeError) and not str(exc).startswith(DOWNLOAD_FAILED):
+                raise
+            failure = exc
+    raise failure
+
+
 def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
     """Make sure the four verified MNIST files are in place; return the data directory.
 
@@ -83,9 +111,6 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
     cause = tr("downloading is switched off (download=False)")
     kept = ""
     if download:
-        # imported when needed: torchvision takes seconds to import
-        from torchvision import datasets
-
         try:
             # damaged files are renamed <name>.damaged, so the download can replace them: nothing
             # is deleted
@@ -93,8 +118,8 @@ def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = 
             if names:
                 kept = "\n" + tr("The damaged copies were kept as: {names}.", names=names)
                 print(tr("Set aside damaged MNIST files: {names}", names=names))
-            datasets.MNIST(str(root), train=True, download=True)
-            datasets.MNIST(str(root), train=False, download=True)
+            for name in problems:
+                download_from_mirrors(name, raw)
         except PermissionError as exc:  # a read-only folder, e.g. a class image's shared data
             cause = tr("the folder cannot be written: {reason}", reason=exc.strerror)
         except (OSError, RuntimeError) as exc:  # no network: URLError, ConnectionError are OSErrors

@@ -59,21 +59,22 @@ def test_missing_files_offline_give_one_clear_error(tmp_path, offline):
 
 
 def test_a_folder_that_cannot_be_written_says_so(tmp_path, monkeypatch):
-    def read_only(self, *args, **kwargs):
+    def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(datasets.MNIST, "download", read_only)  # as a class image's shared, read-only data folder
+    # as a class image's shared, read-only data folder
+    monkeypatch.setattr(datasets.utils, "download_and_extract_archive", read_only)
     with pytest.raises(MNISTDataError, match=r"^MNIST is not ready in .*cannot be written: Permission denied"):
         ensure_mnist(tmp_path)
 
 
 def torchvision_raising(error: Exception):
-    """A stand-in for ``torchvision.datasets.MNIST`` whose download raises ``error``."""
+    """A stand-in for torchvision's ``download_and_extract_archive`` that raises ``error`` at every mirror."""
 
-    def mnist(*args, **kwargs):
+    def download(*args, **kwargs):
         raise error
 
-    return mnist
+    return download
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,7 @@ def torchvision_raising(error: Exception):
     ids=["no network", "connection reset", "every mirror failed", "a corrupted file (torchvision 0.17)"],
 )
 def test_a_failed_download_gives_the_clear_message(tmp_path, monkeypatch, error):
-    monkeypatch.setattr(datasets, "MNIST", torchvision_raising(error))
+    monkeypatch.setattr(datasets.utils, "download_and_extract_archive", torchvision_raising(error))
     failed = rf"^MNIST is not ready in .*the download failed \({type(error).__name__}: "
     with pytest.raises(MNISTDataError, match=failed):
         ensure_mnist(tmp_path)
@@ -96,7 +97,7 @@ def test_a_failed_download_gives_the_clear_message(tmp_path, monkeypatch, error)
 )
 def test_anything_but_a_failed_download_propagates(tmp_path, monkeypatch, error):
     """A torchvision API change is not "the download failed": the student (and the course) must see it."""
-    monkeypatch.setattr(datasets, "MNIST", torchvision_raising(error))
+    monkeypatch.setattr(datasets.utils, "download_and_extract_archive", torchvision_raising(error))
     with pytest.raises(Exception) as info:
         ensure_mnist(tmp_path)
     assert info.value is error  # as torchvision raised it (MNISTDataError is a RuntimeError too)
