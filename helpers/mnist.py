@@ -76,7 +76,7 @@ def download_from_mirrors(name: str, raw: Path) -> None:
     from torchvision.datasets import MNIST, utils
 
     md5 = dict(MNIST.resources)[f"{name}.gz"]
-    failure: Exception = RuntimeError(f"Error downloading {name}.gz: torchvision lists no mirror")
+    failure: Exception | None = None
     for mirror in MNIST.mirrors:
         try:
             url = f"{mirror}{name}.gz"
@@ -88,7 +88,7 @@ def download_from_mirrors(name: str, raw: Path) -> None:
             if isinstance(exc, RuntimeError) and not str(exc).startswith(DOWNLOAD_FAILED):
                 raise
             failure = exc
-    raise failure
+    raise failure  # every mirror failed: the last one's error says why
 
 
 def ensure_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
