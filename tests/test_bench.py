@@ -113,6 +113,7 @@ def test_profile_accounts_for_every_phase_of_the_step(tiny_mnist, monkeypatch):
     table = bench.format_profile(profile)
     assert all(f"| {name} |" in table for name in bench.PHASES) and "8 matmuls per step" in table
     assert profile["fixed_batch_step_ms"] > 0 and 0 < profile["roofline_fraction"] and "in place, at" in table
+    assert profile["float_batch_step_ms"] > 0 and 0 < profile["fixed_batch_fraction"] and "already in float32" in table
 
 
 def test_threads_must_be_positive(capsys):
