@@ -29,7 +29,7 @@ c.Spawner.default_url = "/lab"
 c.Spawner.cmd = [os.path.join(os.path.dirname(sys.executable), "jupyterhub-singleuser")]
 
 # Measured (make measure, make hub-test; README "A class on JupyterHub"): a kernel's peak RSS (VmHWM) after
-# Run All is 0.96 GiB for lesson 04 (MNIST as uint8), 1.05 GiB after a second Run All, and 0.76 GiB for
+# Run All is 0.96-0.98 GiB for lesson 04 (MNIST as uint8), 1.05 GiB after a second Run All, and 0.76 GiB for
 # lessons 01-03; a student's server adds 0.16 GiB. Each kernel runs one thread: 4-31 CPU seconds per Run All.
 c.Spawner.mem_guarantee = "1.5G"  # lesson 04 with the server (1.1-1.2 GiB) and room: RAM = students x 1.5G
 c.Spawner.mem_limit = "3G"  # a runaway cell stops here, not the machine
