@@ -28,12 +28,12 @@ c.Spawner.default_url = "/lab"
 # The environment that runs the servers and the kernels: the one this hub runs from (/opt/course).
 c.Spawner.cmd = [os.path.join(os.path.dirname(sys.executable), "jupyterhub-singleuser")]
 
-# Measured (make measure, make hub-test; README "A class on JupyterHub"): a kernel's peak RSS after Run All
-# is 1.36 GiB for lesson 04 (MNIST in memory) and 0.76 GiB for lessons 01-03; a student's server adds
-# 0.16 GiB. Each kernel runs one thread: 10-53 CPU seconds per Run All.
-c.Spawner.mem_guarantee = "2G"  # lesson 04 (1.5 GiB with the server) plus room to rerun a cell: RAM = students x 2G
+# Measured (make measure, make hub-test; README "A class on JupyterHub"): a kernel's peak RSS (VmHWM) after
+# Run All is 0.96-0.98 GiB for lesson 04 (MNIST as uint8), 1.05 GiB after a second Run All, and 0.76 GiB for
+# lessons 01-03; a student's server adds 0.16 GiB. Each kernel runs one thread: 4-31 CPU seconds per Run All.
+c.Spawner.mem_guarantee = "1.5G"  # lesson 04 with the server (1.1-1.2 GiB) and room: RAM = students x 1.5G
 c.Spawner.mem_limit = "3G"  # a runaway cell stops here, not the machine
-c.Spawner.cpu_guarantee = 0.5  # two students per core: lesson 04's 53 CPU s still run in under two minutes
+c.Spawner.cpu_guarantee = 0.5  # two students per core: lesson 04's 31 CPU s still run in about a minute
 c.Spawner.cpu_limit = 1.0  # the lessons run one thread: more than a core only helps a runaway cell
 
 # A busy machine can take longer than the default 30 s to start a server.

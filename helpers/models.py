@@ -8,6 +8,7 @@ made in one place.
     boston_binary_mlp       13-32-16-1, with the source's final nn.Sigmoid (lesson 02)
     boston_band_mlp         13-32-16-3, logits for three price bands (lesson 03, the course's model)
     MNIST_Classifier        784-128-64-10, the source's class for MNIST (lesson 04)
+    Standardize             lesson 04's first step: uint8 pixels -> float32 (x - mean) / std
 """
 
 from __future__ import annotations
@@ -56,6 +57,24 @@ class MNIST_Classifier(nn.Module):  # noqa: N801 (the source's name)
         x = torch.relu(self.fc1(x))
         x = torch.relu(self.fc2(x))
         return self.output(x)
+
+
+class Standardize(nn.Module):
+    """Lesson 04's first step: pixels uint8 (B, 1, 28, 28) -> float32 ``(x - mean) / std``, the
+    same shape. Lesson 04 writes it by hand; the benchmark and the tests build it from here.
+
+    The images stay uint8 in memory (a quarter of float32) and each batch is converted when the
+    model gets it. ``mean`` and ``std`` are in pixel units (0-255): ``Standardize(0, 255)`` gives
+    the ``[0, 1]`` pixels of ``ToTensor()``. ``x`` must be uint8: ``x.float()`` is then a new
+    tensor, which ``sub_`` and ``div_`` change in place (for a float32 ``x`` it is ``x`` itself).
+    """
+
+    def __init__(self, mean: float, std: float) -> None:
+        super().__init__()
+        self.mean, self.std = float(mean), float(std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float().sub_(self.mean).div_(self.std)
 
 
 def last_layer(model: nn.Module) -> nn.Module:

@@ -75,9 +75,9 @@ def train_one_epoch(
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        totals["loss"] += loss.detach() * len(x)
+        totals["loss"].add_(loss.detach(), alpha=len(x))  # one op: sum += loss * len(x)
         for name, fn in per_batch.items():
-            totals[name] += fn(pred.detach(), y) * len(x)
+            totals[name].add_(fn(pred.detach(), y), alpha=len(x))
         count += len(x)
     if count == 0:
         raise ValueError(tr("train_one_epoch() got no batches: the training data is empty"))
@@ -99,9 +99,9 @@ def evaluate(
             x, y = x.to(device), y.to(device)
             pred = model(x)
             if loss_fn is not None:
-                totals["loss"] += loss_fn(pred, y) * len(x)
+                totals["loss"].add_(loss_fn(pred, y), alpha=len(x))
             for name, fn in per_batch.items():
-                totals[name] += fn(pred, y) * len(x)
+                totals[name].add_(fn(pred, y), alpha=len(x))
             count += len(x)
     if count == 0:
         raise ValueError(tr("evaluate() got no batches: the data is empty"))

@@ -9,9 +9,10 @@ Both pipelines train the source's 784-128-64-10 ``MNIST_Classifier`` with Adam:
 
 - **source**: ``torchvision`` MNIST with ``ToTensor()``, ``DataLoader(batch_size=64, shuffle=True)``,
   ``Adam(lr=1e-3)``: the course's source post, as written.
-- **in-memory**: ``helpers.mnist_tensors`` (the whole split converted once, then standardized with
-  the training images' mean and std), ``helpers.TensorBatches`` (batch 256), fused Adam where
-  supported, ``OneCycleLR``, and the training accuracy of every batch, as ``fit`` runs it in lesson 04.
+- **in-memory**: ``helpers.mnist_tensors`` (the whole split as uint8, one byte per pixel),
+  ``helpers.TensorBatches`` (batch 256), the model's first step ``Standardize`` (each batch converted
+  to float32 and standardized with the training images' mean and std), fused Adam where supported,
+  ``OneCycleLR``, and the training accuracy of every batch, as ``fit`` runs it in lesson 04.
 
 Each reports training samples/s and the seconds of training (test evaluations not counted) until
 the test accuracy first reaches 98 %. The roofline is float32 matmul speed at the MLP's layer shapes
@@ -52,7 +53,7 @@ from helpers.data import TensorBatches
 from helpers.device import get_device
 from helpers.metrics import batch_metric, multiclass_accuracy
 from helpers.mnist import load_mnist, mnist_tensors
-from helpers.models import MNIST_Classifier, model_device  # the course's reference models
+from helpers.models import MNIST_Classifier, Standardize, model_device  # the course's reference models
 from helpers.seed import set_seed
 from helpers.training import evaluate, train_one_epoch
 
@@ -175,10 +176,12 @@ def source_run(train_set: Any, test: TensorBatches, device: torch.device, seed: 
     return training_run(model, loader, test, optimizer, epochs=epochs, train_samples=len(train_set))
 
 
-def inmemory_setup(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int, fused: bool) -> dict[str, Any]:
-    """Lesson 04's fast path: the model, ``TensorBatches``, (fused) Adam and ``OneCycleLR``, seeded."""
+def inmemory_setup(x: torch.Tensor, y: torch.Tensor, stats: tuple[float, float], seed: int, epochs: int,
+                   fused: bool) -> dict[str, Any]:
+    """Lesson 04's fast path on uint8 images ``x`` (N, 1, 28, 28): the model (``Standardize(*stats)``, then
+    the MLP), ``TensorBatches``, (fused) Adam and ``OneCycleLR``, seeded."""
     set_seed(seed)
-    model = MNIST_Classifier().to(x.device)
+    model = nn.Sequential(Standardize(*stats), MNIST_Classifier()).to(x.device)
     batches = TensorBatches(x, y, INMEMORY["batch_size"], seed=seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=INMEMORY["max_lr"], fused=True if fused else None)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=INMEMORY["max_lr"], epochs=epochs,
@@ -187,17 +190,18 @@ def inmemory_setup(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int, fus
 
 
 def inmemory_run(
-    x: torch.Tensor, y: torch.Tensor, test: TensorBatches, seed: int, epochs: int, fused: bool
+    x: torch.Tensor, y: torch.Tensor, stats: tuple[float, float], test: TensorBatches, seed: int, epochs: int,
+    fused: bool,
 ) -> dict[str, Any]:
     """The in-memory pipeline as ``fit`` runs it in lesson 04: training accuracy on every batch, the
     first batch checked."""
-    run = inmemory_setup(x, y, seed, epochs, fused)
+    run = inmemory_setup(x, y, stats, seed, epochs, fused)
     return training_run(run["model"], run["batches"], test, run["optimizer"], epochs=epochs, train_samples=len(x),
                         scheduler=run["scheduler"], metrics={"accuracy": multiclass_accuracy}, check=True)
 
 
 #: The phases of one training step, in the order ``train_one_epoch`` runs them.
-PHASES = ("batching", "forward", "loss", "zero_grad", "backward", "optimizer", "schedule", "metrics")
+PHASES = ("batching", "standardize", "forward", "loss", "zero_grad", "backward", "optimizer", "schedule", "metrics")
 #: Labels torch's optimizers put on their own calls.
 OPTIMIZER_LABELS = {"Optimizer.zero_grad#Adam.zero_grad": "zero_grad", "Optimizer.step#Adam.step": "optimizer"}
 MATMULS = {"aten::mm", "aten::addmm"}
@@ -251,29 +255,34 @@ def phase_of(event: Any) -> str:
     return LOOP_LINES
 
 
-def profile_inmemory(x: torch.Tensor, y: torch.Tensor, fused: bool, steps: int, rounds: int = 5,
-                     roofline_seconds: float = 0.3) -> dict[str, Any]:
+def profile_inmemory(x: torch.Tensor, y: torch.Tensor, stats: tuple[float, float], fused: bool, steps: int,
+                     rounds: int = 5, roofline_seconds: float = 0.3) -> dict[str, Any]:
     """``torch.profiler`` over ``steps`` steps of ``train_one_epoch`` on the in-memory path, as lesson 04's
     ``fit`` runs them (training accuracy on every batch), after one unprofiled warm-up pass.
 
-    The model, the loss, the batches, the scheduler and the metric are wrapped in profiler labels;
+    The model's two steps (``Standardize``, the MLP), the loss, the batches, the scheduler and the metric
+    are wrapped in profiler labels;
     the optimizer labels itself; the backward pass is the autograd engine's events. Returns per-step
     milliseconds by phase and the matmuls' share of each; and, without the profiler, medians over
-    ``rounds`` interleaved rounds of the step, the same step on one batch that stays in place
-    (``fixed_batch_seconds``) and the matmul roofline, with each round's ratios.
+    ``rounds`` interleaved rounds of the step, the same step on one uint8 batch that stays in place
+    (``fixed_batch_seconds``), the MLP's step on that batch already standardized (float32: the work
+    without the per-batch conversion) and the matmul roofline, with each round's ratios.
     """
     n = min(len(x), steps * INMEMORY["batch_size"])
-    run = inmemory_setup(x[:n], y[:n], seed=0, epochs=rounds + 2, fused=fused)
+    run = inmemory_setup(x[:n], y[:n], stats, seed=0, epochs=rounds + 2, fused=fused)
     plain = (run["model"], run["batches"], nn.CrossEntropyLoss(), run["optimizer"],
              {"accuracy": multiclass_accuracy})
     device, steps = model_device(run["model"]), len(run["batches"])
-    model, loss_fn = Labelled(run["model"], "forward"), Labelled(nn.CrossEntropyLoss(), "loss")
+    standardize, mlp = run["model"]  # the same modules, each called inside its label
+    model = nn.Sequential(Labelled(standardize, "standardize"), Labelled(mlp, "forward"))
+    loss_fn = Labelled(nn.CrossEntropyLoss(), "loss")
     metrics = {"accuracy": labelled_call(batch_metric(multiclass_accuracy), "metrics")}
     scheduler = SimpleNamespace(step=labelled_call(run["scheduler"].step, "schedule"))
     fixed_x, fixed_y = x[: INMEMORY["batch_size"]].clone(), y[: INMEMORY["batch_size"]].clone()
+    float_x = standardize(fixed_x)  # the same batch, converted and standardized once
 
     train_one_epoch(*plain, scheduler=run["scheduler"])  # warm-up
-    timed = []  # per round: (step, fixed-batch step, roofline step) in ms
+    timed = []  # per round: (step, fixed-batch step, roofline step, float32 fixed-batch step) in ms
     for _ in range(rounds):
         synchronize(device)
         start = time.perf_counter()
@@ -282,7 +291,8 @@ def profile_inmemory(x: torch.Tensor, y: torch.Tensor, fused: bool, steps: int, 
         step_ms = (time.perf_counter() - start) * 1e3 / steps
         fixed_ms = fixed_batch_seconds(run["model"], run["optimizer"], fixed_x, fixed_y, steps) * 1e3 / steps
         roofline = matmul_roofline(INMEMORY["batch_size"], device, roofline_seconds)
-        timed.append((step_ms, fixed_ms, INMEMORY["batch_size"] / roofline["samples_per_s"] * 1e3))
+        float_ms = fixed_batch_seconds(mlp, run["optimizer"], float_x, fixed_y, steps) * 1e3 / steps
+        timed.append((step_ms, fixed_ms, INMEMORY["batch_size"] / roofline["samples_per_s"] * 1e3, float_ms))
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         start = time.perf_counter()
         train_one_epoch(model, labelled_batches(run["batches"]), loss_fn, run["optimizer"], metrics,
@@ -307,11 +317,14 @@ def profile_inmemory(x: torch.Tensor, y: torch.Tensor, fused: bool, steps: int, 
         "untraced_ms": profiled_seconds * 1e3 / steps - traced,
         "profiled_step_ms": profiled_seconds * 1e3 / steps,
         "rounds": rounds,
-        "step_ms": median([step for step, _, _ in timed]),
-        "fixed_batch_step_ms": median([fixed for _, fixed, _ in timed]),
-        "roofline_step_ms": median([roof for _, _, roof in timed]),
-        "roofline_fraction": median([roof / step for step, _, roof in timed]),
-        "fixed_batch_roofline_fraction": median([roof / fixed for _, fixed, roof in timed]),
+        "step_ms": median([step for step, _, _, _ in timed]),
+        "fixed_batch_step_ms": median([fixed for _, fixed, _, _ in timed]),
+        "roofline_step_ms": median([roof for _, _, roof, _ in timed]),
+        "float_batch_step_ms": median([flt for _, _, _, flt in timed]),
+        "roofline_fraction": median([roof / step for step, _, roof, _ in timed]),
+        "fixed_batch_roofline_fraction": median([roof / fixed for _, fixed, roof, _ in timed]),
+        "fixed_batch_fraction": median([fixed / step for step, fixed, _, _ in timed]),
+        "float_batch_fraction": median([flt / step for step, _, _, flt in timed]),
     }
 
 
@@ -350,10 +363,13 @@ def format_profile(profile: dict[str, Any]) -> str:
         "",
         f"{profile['matmuls_per_step']:g} matmuls per step. Without the profiler (medians of {profile['rounds']} "
         f"interleaved rounds, each ratio taken inside its round): a step takes {profile['step_ms']:.3f} ms; "
-        f"the same step on one batch that stays in place (forward, loss, backward, Adam: no batching, metric "
-        f"or schedule) {profile['fixed_batch_step_ms']:.3f} ms; the 8 matmuls at roofline speed "
-        f"{profile['roofline_step_ms']:.3f} ms. The step runs at {profile['roofline_fraction']:.0%} of the "
-        f"roofline; the recipe's own work, on one batch in place, at {profile['fixed_batch_roofline_fraction']:.0%}.",
+        f"the same step on one uint8 batch that stays in place (standardize, forward, loss, backward, Adam: no "
+        f"batching, metric or schedule) {profile['fixed_batch_step_ms']:.3f} ms; without the standardize step, "
+        f"on that batch already in float32, {profile['float_batch_step_ms']:.3f} ms; the 8 matmuls at roofline "
+        f"speed {profile['roofline_step_ms']:.3f} ms. The step runs at {profile['roofline_fraction']:.0%} of the "
+        f"roofline; the recipe's own work, on one batch in place, at {profile['fixed_batch_roofline_fraction']:.0%}. "
+        f"The step runs at {profile['fixed_batch_fraction']:.0%} of the speed of the step on one batch in place "
+        f"({profile['float_batch_fraction']:.0%} of the float32 one's).",
     ]
     return "\n".join(lines)
 
@@ -364,35 +380,42 @@ def median(values: Sequence[float | None]) -> float | None:
     return None if math.isinf(middle) else float(middle)
 
 
-def standardized_mnist(device: torch.device, quick: bool) -> dict[str, Any]:
-    """MNIST as both pipelines read it: the ``ToTensor()`` dataset, and tensors standardized with the
-    training images' statistics (the test images in [0, 1] too, for the source's model). ``quick``
-    keeps 2048 training and 500 test images."""
+def pixel_stats(images: torch.Tensor) -> tuple[float, float]:
+    """The mean and standard deviation of all pixels of uint8 ``images`` (N, 1, 28, 28), in pixel units,
+    as lesson 04 computes them: from the count of each of the 256 values, without a float32 copy."""
+    counts = torch.bincount(images.flatten(), minlength=256).cpu()
+    values = torch.arange(256, dtype=torch.float64)
+    mean = (counts * values).sum() / counts.sum()
+    return mean.item(), ((counts * (values - mean) ** 2).sum() / counts.sum()).sqrt().item()
+
+
+def mnist_data(device: torch.device, quick: bool) -> dict[str, Any]:
+    """MNIST as both pipelines read it: the ``ToTensor()`` dataset; the uint8 tensors with the training
+    images' ``stats`` (mean, std); the test images in [0, 1] for the source's model and as uint8 for the
+    in-memory one. ``quick`` keeps 2048 training and 500 test images."""
     train_set = load_mnist(True, download=False)  # ToTensor() per image, as in the source
     x, y = mnist_tensors(True, device=device, download=False)
     x_test, y_test = mnist_tensors(False, device=device, download=False)
     if quick:
         n, n_test = min(2048, len(x)), min(500, len(x_test))
         train_set, x, y, x_test, y_test = Subset(train_set, range(n)), x[:n], y[:n], x_test[:n_test], y_test[:n_test]
-    mean, std = x.mean(), x.std()  # statistics of the training images only
-    return {"train_set": train_set, "x": (x - mean) / std, "y": y,
-            "raw_test": TensorBatches(x_test, y_test, 2000, shuffle=False),  # [0, 1], as ToTensor() gives them
-            "standardized_test": TensorBatches((x_test - mean) / std, y_test, 2000, shuffle=False)}
+    return {"train_set": train_set, "x": x, "y": y, "stats": pixel_stats(x),  # the training images only
+            "raw_test": TensorBatches(x_test.float().div_(255), y_test, 2000, shuffle=False),  # as ToTensor()
+            "test": TensorBatches(x_test, y_test, 2000, shuffle=False)}
 
 
 def run_benchmark(device: torch.device, repeats: int, quick: bool) -> dict[str, Any]:
     """Interleaved rounds of (source run, in-memory run, roofline); returns the summary."""
     load_start = load_average()
-    data = standardized_mnist(device, quick)
-    train_set, x, y, raw_test, standardized_test = (
-        data[k] for k in ("train_set", "x", "y", "raw_test", "standardized_test"))
+    data = mnist_data(device, quick)
+    train_set, x, y, stats, raw_test, test = (data[k] for k in ("train_set", "x", "y", "stats", "raw_test", "test"))
     fused = fused_adam_supported(device)
     source_epochs, inmemory_epochs = (1, 1) if quick else (SOURCE["epochs"], INMEMORY["epochs"])
 
     rounds = []
     for seed in range(repeats):
         source = source_run(train_set, raw_test, device, seed, source_epochs)
-        inmemory = inmemory_run(x, y, standardized_test, seed, inmemory_epochs, fused)
+        inmemory = inmemory_run(x, y, stats, test, seed, inmemory_epochs, fused)
         roofline = matmul_roofline(INMEMORY["batch_size"], device, seconds=0.05 if quick else 0.5)
         rounds.append({
             "source": source, "inmemory": inmemory, "roofline": roofline, "load_average": load_average(),
@@ -502,9 +525,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if device.type == "cpu" or args.threads is not None:
         torch.set_num_threads(args.threads or 1)
     if args.profile:
-        data = standardized_mnist(device, args.quick)
-        profile = profile_inmemory(data["x"], data["y"], fused_adam_supported(device), steps=8 if args.quick else 100,
-                                   rounds=1 if args.quick else 5, roofline_seconds=0.05 if args.quick else 0.3)
+        data = mnist_data(device, args.quick)
+        profile = profile_inmemory(data["x"], data["y"], data["stats"], fused_adam_supported(device),
+                                   steps=8 if args.quick else 100, rounds=1 if args.quick else 5,
+                                   roofline_seconds=0.05 if args.quick else 0.3)
         print(format_profile(profile))
         return 0
     started = time.perf_counter()

@@ -70,8 +70,8 @@ def test_ratios_are_taken_inside_each_round(monkeypatch):
         rounds.append(next(scripted))
         return {"samples_per_s": rounds[-1][0], "seconds_to_98": None, "accuracies": [0.97]}
 
-    monkeypatch.setattr(bench, "standardized_mnist", lambda device, quick: dict.fromkeys(
-        ("train_set", "raw_test", "standardized_test"), None) | {"x": torch.zeros(60_000, 1), "y": torch.zeros(60_000)})
+    monkeypatch.setattr(bench, "mnist_data", lambda device, quick: dict.fromkeys(("train_set", "raw_test", "test"))
+                        | {"x": torch.zeros(60_000, 1), "y": torch.zeros(60_000), "stats": (0.0, 1.0)})
     monkeypatch.setattr(bench, "source_run", source_run)
     monkeypatch.setattr(bench, "inmemory_run", lambda *args: {
         "samples_per_s": rounds[-1][1], "seconds_to_98": rounds[-1][3], "accuracies": [0.98]})
@@ -101,8 +101,9 @@ def test_quick_run_on_tiny_mnist_writes_the_summary(tiny_mnist, tmp_path, monkey
 
 def test_profile_accounts_for_every_phase_of_the_step(tiny_mnist, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tiny_mnist))
-    data = bench.standardized_mnist(torch.device("cpu"), quick=True)
-    profile = bench.profile_inmemory(data["x"], data["y"], fused=True, steps=8, rounds=2, roofline_seconds=0.01)
+    data = bench.mnist_data(torch.device("cpu"), quick=True)
+    profile = bench.profile_inmemory(data["x"], data["y"], data["stats"], fused=True, steps=8, rounds=2,
+                                     roofline_seconds=0.01)
     assert profile["steps"] == 1 and profile["matmuls_per_step"] == 8  # 12 images: one batch
     assert all(profile["phases"][name]["ms"] > 0 for name in bench.PHASES), profile["phases"]
     assert profile["phases"]["forward"]["matmul_ms"] > 0 and profile["phases"]["backward"]["matmul_ms"] > 0
@@ -112,6 +113,7 @@ def test_profile_accounts_for_every_phase_of_the_step(tiny_mnist, monkeypatch):
     table = bench.format_profile(profile)
     assert all(f"| {name} |" in table for name in bench.PHASES) and "8 matmuls per step" in table
     assert profile["fixed_batch_step_ms"] > 0 and 0 < profile["roofline_fraction"] and "in place, at" in table
+    assert profile["float_batch_step_ms"] > 0 and 0 < profile["fixed_batch_fraction"] and "already in float32" in table
 
 
 def test_threads_must_be_positive(capsys):

@@ -134,6 +134,16 @@ def test_tensor_batches_without_a_seed_follow_set_seed():
     assert torch.equal(after_unshuffled, torch.rand(3)), "unshuffled batches draw nothing from the global RNG"
 
 
+def test_a_shuffled_pass_slices_one_copy_in_the_seeded_order():
+    x, y = torch.arange(10, dtype=torch.uint8).reshape(10, 1), torch.arange(10)
+    batches = list(TensorBatches(x, y, batch_size=4, seed=3))
+    order = torch.randperm(10, generator=torch.Generator().manual_seed(3))  # the pass's order, from the seed
+    assert torch.equal(torch.cat([xb for xb, _ in batches]).view(-1), order.to(torch.uint8))
+    assert all(xb.dtype == torch.uint8 and torch.equal(xb.view(-1).long(), yb) for xb, yb in batches)
+    assert len({xb.untyped_storage().data_ptr() for xb, _ in batches}) == 1, "slices of one shuffled copy"
+    assert torch.equal(x.view(-1), torch.arange(10, dtype=torch.uint8)), "x itself is not reordered"
+
+
 def test_tensor_batches_in_order_without_shuffle():
     x, y = torch.arange(5.0).reshape(5, 1), torch.arange(5)
     assert [yb.tolist() for _, yb in TensorBatches(x, y, 2, shuffle=False)] == [[0, 1], [2, 3], [4]]

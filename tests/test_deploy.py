@@ -3,12 +3,17 @@ the same measured guarantees. (make hub-test runs a real hub with deploy/jupyter
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import nbformat
+import pytest
 import yaml
 from traitlets.config import Config
 
+from deploy import measure
 from deploy.links import TARGET, lessons, pull_link
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +49,17 @@ def test_one_machine_and_kubernetes_give_a_student_the_same_resources():
     assert (spawner.cpu_guarantee, spawner.cpu_limit) == (z2jh["cpu"]["guarantee"], z2jh["cpu"]["limit"])
     assert spawner.environment["COURSE_DATA_DIR"] == z2jh["extraEnv"]["COURSE_DATA_DIR"]
     assert spawner.http_timeout > 30, "a busy machine takes longer than JupyterHub's default 30 s to start a server"
+
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="make measure reads Linux's /proc")
+def test_measure_reads_the_kernel_process_peak_from_outside(tmp_path):
+    mine = measure.kernel_usage(os.getpid())
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    assert mine["peak_rss_mib"] == pytest.approx(int(status["VmHWM"].split()[0]) / 1024, abs=64) and mine["cpu_s"] > 0
+    notebook = tmp_path / "fills.ipynb"  # a kernel that fills 300 MiB and frees it: its peak, not this process's
+    cell = nbformat.v4.new_code_cell("block = bytearray(300 * 2**20)\ndel block")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
+    usage = asyncio.run(measure.run_all(notebook, timeout=120))
+    assert usage["peak_rss_mib"] > 300 > measure.kernel_usage(os.getpid())["peak_rss_mib"] - mine["peak_rss_mib"]
+    assert usage["wall_s"] > 0 and usage["cpu_s"] > 0

@@ -19,6 +19,8 @@ from torchvision import datasets
 
 from helpers import mnist
 from helpers.mnist import MNISTDataError, check_mnist_files, ensure_mnist, load_mnist, mnist_tensors
+from helpers.models import Standardize
+from instructor.bench import pixel_stats
 
 NO_SERVER = ["http://127.0.0.1:9/"]  # the discard port: connection refused at once, never the internet
 
@@ -193,11 +195,35 @@ def test_downloaded_files_with_wrong_checksums_are_refused(local_mirrors, tmp_pa
         ensure_mnist(tmp_path_factory.mktemp("fresh"))
 
 
-def test_the_fast_path_gives_the_pixels_to_tensor_gives_unnormalized(tiny_mnist, offline):
+def test_the_fast_path_keeps_the_file_bytes_that_to_tensor_divides_by_255(tiny_mnist, offline):
     images, labels = mnist_tensors(True, tiny_mnist)
-    assert images.shape == (12, 1, 28, 28) and images.dtype == torch.float32
+    assert images.shape == (12, 1, 28, 28) and images.dtype == torch.uint8 and images.is_contiguous()
     assert labels.shape == (12,) and labels.dtype == torch.int64 and labels.tolist() == [i % 10 for i in range(12)]
     reference = load_mnist(True, tiny_mnist)
-    assert all(torch.equal(images[i], reference[i][0]) for i in range(12))  # in [0, 1]: the notebook normalizes
+    assert all(torch.equal(images[i].float() / 255, reference[i][0]) for i in range(12))  # ToTensor()'s [0, 1]
+    assert torch.equal(images.squeeze(1), reference.data)  # the very bytes torchvision reads
     meta_images, meta_labels = mnist_tensors(False, tiny_mnist, device="meta")
-    assert meta_images.device.type == "meta" and meta_labels.shape == (6,)
+    assert meta_images.device.type == "meta" and meta_images.shape == (6, 1, 28, 28) and meta_labels.shape == (6,)
+
+
+def test_read_idx_takes_the_shape_from_the_header(tiny_mnist):
+    raw = tiny_mnist / "MNIST" / "raw"
+    assert mnist.read_idx(raw / "t10k-images-idx3-ubyte").shape == (6, 28, 28)
+    labels = mnist.read_idx(raw / "train-labels-idx1-ubyte")
+    assert labels.dtype == torch.uint8 and labels.tolist() == [i % 10 for i in range(12)]
+
+
+def test_standardizing_each_uint8_batch_equals_the_old_float_copy(tiny_mnist, offline):
+    images, _ = mnist_tensors(True, tiny_mnist)
+    pixels = images.float() / 255  # the old fast path: the whole split as float32 in [0, 1]
+    old = (pixels - pixels.mean()) / pixels.std(correction=0)
+    mean, std = pixel_stats(images)  # lesson 04's statistics, in pixel units from the 256 counts
+    assert mean == pytest.approx(255 * pixels.mean().item(), rel=1e-6)
+    assert std == pytest.approx(255 * pixels.std(correction=0).item(), rel=1e-6)
+    before = images.clone()
+    for batch in range(0, 12, 5):  # batches of 5, 5 and 2, as TensorBatches cuts them
+        new = Standardize(mean, std)(images[batch : batch + 5])
+        assert new.dtype == torch.float32 and new.shape == images[batch : batch + 5].shape
+        torch.testing.assert_close(new, old[batch : batch + 5], rtol=0, atol=1e-6)
+    assert torch.equal(images, before), "x.float() makes a copy: the uint8 images stay as they were"
+    assert torch.equal(Standardize(0, 255)(images), pixels)  # mean 0, std 255: exactly ToTensor()'s pixels
