@@ -65,16 +65,17 @@ class Standardize(nn.Module):
 
     The images stay uint8 in memory (a quarter of float32) and each batch is converted when the
     model gets it. ``mean`` and ``std`` are in pixel units (0-255): ``Standardize(0, 255)`` gives
-    the ``[0, 1]`` pixels of ``ToTensor()``. ``x`` must be uint8: ``x.float()`` is then a new
-    tensor, which ``sub_`` and ``div_`` change in place (for a float32 ``x`` it is ``x`` itself).
+    the ``[0, 1]`` pixels of ``ToTensor()``. They are buffers: saved in the ``state_dict`` with the
+    weights and moved by ``.to(device)``. The input is never changed (out-of-place arithmetic).
     """
 
     def __init__(self, mean: float, std: float) -> None:
         super().__init__()
-        self.mean, self.std = float(mean), float(std)
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.float().sub_(self.mean).div_(self.std)
+        return (x.float() - self.mean) / self.std
 
 
 def last_layer(model: nn.Module) -> nn.Module:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 
 import pandas as pd
@@ -13,11 +14,21 @@ from IPython.display import JSON
 from helpers.device import describe_device, get_device
 from helpers.i18n import set_language, tr
 from helpers.seed import set_seed
-from helpers.validate import folder_or_none, fraction, positive_int, positive_number
+from helpers.validate import (
+    folder_or_none,
+    fraction,
+    non_negative_int,
+    positive_int,
+    positive_number,
+)
+
+#: MNIST's training images: lesson 04's TRAIN_IMAGES and VAL_SIZE share them.
+MNIST_TRAIN_IMAGES = 60_000
 
 #: The settings a notebook's parameters cell passes to ``setup_notebook``, by their names there,
-#: each with its rule (``SEED`` and ``DEVICE`` are ``seed=`` and ``device=``).
+#: each with its rule (``SEED`` is ``seed=``; ``get_device`` checks ``DEVICE``, ``device=``).
 SETTINGS: dict[str, Callable[[str, object], object]] = {
+    "SEED": non_negative_int,
     "EPOCHS": positive_int,
     "CNN_EPOCHS": positive_int,
     "DRILL_EPOCHS": positive_int,
@@ -52,14 +63,23 @@ def setup_notebook(
     """
     set_language(language)
     pd.set_option("display.unicode.east_asian_width", language == "ko")
-    for name, value in settings.items():
+    if not isinstance(seed, bool) and hasattr(seed, "__index__"):
+        seed = operator.index(seed)  # a NumPy integer too
+    for name, value in {"SEED": seed, **settings}.items():
         if name not in SETTINGS:
-            raise TypeError(tr("setup_notebook() got an unknown setting {name}; it checks {known}",
+            raise TypeError(tr("setup_notebook() has no rule for a setting named {name}: leave it "
+                               "out of the call (it checks {known})",
                                name=name, known=", ".join(SETTINGS)))
         try:
             SETTINGS[name](name, value)
         except ValueError as exc:
             raise ValueError(_in_settings_cell(str(exc))) from None
+    used = settings.get("TRAIN_IMAGES", 0) + settings.get("VAL_SIZE", 0)  # lesson 04's split
+    if used > MNIST_TRAIN_IMAGES:
+        raise ValueError(_in_settings_cell(tr(
+            "TRAIN_IMAGES + VAL_SIZE must be at most {limit:,} (MNIST's training images), got "
+            "{train} + {val}", limit=MNIST_TRAIN_IMAGES, train=settings.get("TRAIN_IMAGES", 0),
+            val=settings.get("VAL_SIZE", 0))))
     try:
         chosen = get_device(device)
     except ValueError as exc:
@@ -67,10 +87,7 @@ def setup_notebook(
         raise ValueError(f"DEVICE: {exc}") from None
     if chosen.type == "cpu":
         torch.set_num_threads(1)
-    try:
-        set_seed(seed)
-    except ValueError as exc:
-        raise ValueError(_in_settings_cell(f"SEED: {exc}")) from None
+    set_seed(seed)
     print(describe_device(chosen))
     return chosen
 

@@ -51,13 +51,13 @@ def korean_message(error: pytest.ExceptionInfo, *values: str) -> str:
 def test_validators_device_and_setup_speak_korean(korean):
     with pytest.raises(ValueError) as error:
         positive_int("EPOCHS", 0)
-    assert korean_message(error, "EPOCHS", "0").startswith("EPOCHS은(는) 1 이상의 정수여야 합니다")
+    assert korean_message(error, "EPOCHS", "0").startswith("EPOCHS 값은 1 이상의 정수여야 합니다")
     with pytest.raises(ValueError) as error:
         get_device("cuda:7")
     korean_message(error, "'cuda:7'", "cpu", 'DEVICE="auto"')
     with pytest.raises(ValueError) as error:
         setup_notebook(seed=-1, device="cpu", language="ko")
-    korean_message(error, "SEED: seed", "-1")
+    korean_message(error, "SEED", "-1")
     assert "스레드" in describe_device("cpu")
 
 

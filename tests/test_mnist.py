@@ -227,3 +227,13 @@ def test_standardizing_each_uint8_batch_equals_the_old_float_copy(tiny_mnist, of
         torch.testing.assert_close(new, old[batch : batch + 5], rtol=0, atol=1e-6)
     assert torch.equal(images, before), "x.float() makes a copy: the uint8 images stay as they were"
     assert torch.equal(Standardize(0, 255)(images), pixels)  # mean 0, std 255: exactly ToTensor()'s pixels
+
+
+def test_standardize_leaves_its_input_alone_and_saves_its_statistics():
+    """A float batch comes back standardized without being changed in place, and mean and std are
+    buffers: in the state_dict (a checkpoint carries them) and moved with the model."""
+    pixels = torch.tensor([[0.0, 255.0]])
+    before = pixels.clone()
+    assert torch.equal(Standardize(0, 255)(pixels), torch.tensor([[0.0, 1.0]]))
+    assert torch.equal(pixels, before), "the caller's tensor was changed in place"
+    assert set(Standardize(33.3, 78.6).state_dict()) == {"mean", "std"}

@@ -56,7 +56,7 @@ def test_setup_notebook_seeds_picks_the_device_sets_one_thread_and_prints_one_li
 
 @pytest.mark.parametrize(
     "seed, device, message",
-    [(-1, "cpu", "^SEED: seed must be an integer >= 0, got -1"), (1.5, "auto", "^SEED: seed must be"),
+    [(-1, "cpu", "^SEED must be an integer >= 0, got -1: change it"), (1.5, "auto", "^SEED must be"),
      (0, "gpu", "^DEVICE: Device 'gpu'")],
     ids=["negative seed", "float seed", "unknown device"],
 )
@@ -168,7 +168,7 @@ def test_setup_notebook_in_korean_speaks_korean_and_aligns_tables_then_english_a
     try:
         setup_notebook(seed=0, device="cpu", language="ko")
         assert i18n.language() == "ko" and pd.get_option("display.unicode.east_asian_width") is True
-        with pytest.raises(ValueError, match="^SEED: seed") as refused:
+        with pytest.raises(ValueError, match="^SEED ") as refused:
             setup_notebook(seed=-1, device="cpu", language="ko")
         assert re.search("[가-힣]", str(refused.value)), f"the refusal is not in Korean: {refused.value}"
     finally:
@@ -176,3 +176,12 @@ def test_setup_notebook_in_korean_speaks_korean_and_aligns_tables_then_english_a
     assert i18n.language() == "en" and pd.get_option("display.unicode.east_asian_width") is False
     with pytest.raises(ValueError, match="language must be one of 'en', 'ko', got 'kr'"):
         setup_notebook(seed=0, device="cpu", language="kr")
+
+
+def test_lesson_04s_split_cannot_ask_for_more_images_than_mnist_has(capsys):
+    """VAL_SIZE = 60000 left no training image and stopped much later with a ZeroDivisionError."""
+    setup_notebook(seed=0, device="cpu", TRAIN_IMAGES=55_000, VAL_SIZE=5_000)  # the defaults: all 60,000
+    capsys.readouterr()
+    with pytest.raises(ValueError, match=r"^TRAIN_IMAGES \+ VAL_SIZE must be at most 60,000 .*55000 \+ 60000"):
+        setup_notebook(seed=0, device="cpu", TRAIN_IMAGES=55_000, VAL_SIZE=60_000)
+    assert capsys.readouterr().out == "", "stopped before the device line"
