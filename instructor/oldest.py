@@ -88,7 +88,8 @@ def tools() -> list[str]:
 def build(python: str, pins: list[str]) -> Path:
     """``.venv-oldest`` with ``pins`` exactly, the tools and the course (editable); reused while the
     pins and tools are unchanged. Returns its python."""
-    wanted = "\n".join([python, *pins, *tools()]) + "\n"
+    extra = tools()
+    wanted = "\n".join([python, *pins, *extra]) + "\n"
     stamp, venv_python = VENV / ".installed", VENV / "bin" / "python"
     if stamp.is_file() and stamp.read_text() == wanted and venv_python.exists():
         print(f"oldest: reusing {VENV}")
@@ -97,7 +98,7 @@ def build(python: str, pins: list[str]) -> Path:
     subprocess.run([python, "-m", "venv", str(VENV)], check=True)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "constraints.txt").write_text("\n".join(pins) + "\n")
-    (OUTPUT / "tools.txt").write_text("\n".join(tools()) + "\n")
+    (OUTPUT / "tools.txt").write_text("\n".join(extra) + "\n")
     pip = [str(venv_python), "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "-c", str(OUTPUT / "constraints.txt"), "-r", str(OUTPUT / "constraints.txt"),
                     "-r", str(OUTPUT / "tools.txt")], check=True)
