@@ -1,6 +1,7 @@
 """helpers: the small library the course's notebooks import.
 
-    notebook    setup_notebook (settings, seed, device, one thread), show_results (batch-run JSON)
+    notebook    setup_notebook (settings, seed, device, one thread), claims_apply, show_results
+    edition     which edition a notebook is (English, Korean), from its metadata or folder
     models      the course's reference models (the source's networks), for checkers, bench and tests
     validate    the rules of the notebooks' settings (setup_notebook) and of the helpers' arguments
     device      get_device, describe_device

@@ -1,5 +1,6 @@
-"""The two calls a notebook makes around its lesson: ``setup_notebook`` at the top and
-``show_results`` in the batch-run cell at the end."""
+"""The calls a notebook makes around its lesson: ``setup_notebook`` at the top; at the end, in the
+batch-run cells, ``claims_apply`` (do the self-check's claims hold for these settings?) and
+``show_results``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 from IPython.display import JSON
 
 from helpers.device import describe_device, get_device
+from helpers.edition import edition
 from helpers.i18n import set_language, tr
 from helpers.seed import set_seed
 from helpers.validate import (
@@ -42,15 +44,20 @@ SETTINGS: dict[str, Callable[[str, object], object]] = {
 }
 
 
+#: The settings of the last ``setup_notebook`` call, by name (``claims_apply`` compares them).
+_current: dict[str, object] = {}
+
+
 def setup_notebook(
-    seed: int, device: str = "auto", language: str = "en", **settings: object
+    seed: int, device: str = "auto", language: str | None = None, **settings: object
 ) -> torch.device:
     """Choose the language, check the settings, seed everything with ``seed``, pick the device, and
     return it::
 
-        device = setup_notebook(seed=SEED, device=DEVICE, language="en", EPOCHS=EPOCHS, LR=LR)
+        device = setup_notebook(seed=SEED, device=DEVICE, EPOCHS=EPOCHS, LR=LR)
 
-    - ``language`` ("en" or "ko"): of every later message and figure (``helpers.i18n``). In
+    - ``language`` ("en" or "ko"): of every later message and figure (``helpers.i18n``); by
+      default the notebook's own edition (``helpers.edition``: notebooks/ko/ is Korean). In
       Korean, pandas counts a Hangul character as two columns, so printed tables stay aligned.
     - ``settings``: the other values of the settings cell, by their names there, each checked by
       its rule in ``SETTINGS``, so a value that cannot work stops here, before anything runs.
@@ -61,7 +68,7 @@ def setup_notebook(
 
     Prints one line about the device, e.g. ``cpu · x86_64 · 1 thread · torch 2.14.1``.
     """
-    set_language(language)
+    language = set_language(language or edition())
     pd.set_option("display.unicode.east_asian_width", language == "ko")
     if not isinstance(seed, bool) and hasattr(seed, "__index__"):
         seed = operator.index(seed)  # a NumPy integer too
@@ -88,8 +95,23 @@ def setup_notebook(
     if chosen.type == "cpu":
         torch.set_num_threads(1)
     set_seed(seed)
+    _current.clear()
+    _current.update(settings)
     print(describe_device(chosen))
     return chosen
+
+
+def claims_apply(defaults: dict[str, object]) -> bool:
+    """Whether the self-check's claims apply: True when every setting in ``defaults`` (the
+    lesson's own values; SEED and DEVICE are free) is what ``setup_notebook`` was given. Else
+    prints which settings differ and returns False, so a student who tries other values, and a
+    quick batch run, get no false alarm."""
+    changed = [tr("{name} = {now!r} (the lesson's: {value!r})", name=name, now=_current.get(name),
+                  value=value) for name, value in defaults.items() if _current.get(name) != value]
+    if changed:
+        print(tr("self-check skipped: its claims are about the lesson's own settings, and "
+                 "these differ: {changed}", changed="; ".join(changed)))
+    return not changed
 
 
 def _in_settings_cell(problem: str) -> str:

@@ -20,10 +20,8 @@ import helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("[0-9][0-9]_*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-BATCH_ONLY = "CHECK_RESULTS"
-BATCH_COMMENT = "for batch runs; leave as is"
-# The Korean edition's words for the batch-run line and section (notebooks/ko/)
-BATCH_COMMENT_KO, BATCH_HEADING_KO = "일괄 실행용이니 그대로 두세요", "## 일괄 실행용"
+# The Korean edition's words for the batch-run section (notebooks/ko/)
+BATCH_HEADING_KO = "## 일괄 실행용"
 
 
 def notebook_id(path: Path) -> str:
@@ -104,10 +102,6 @@ def parameters_problem(path: Path) -> str | None:
         name = node.targets[0].id
         if inspected[name]["default"] != ast.get_source_segment(cell, node.value):
             return f"papermill reads {name}'s default as {inspected[name]['default']!r}"
-    if names[-1:] != [BATCH_ONLY]:
-        return f"{BATCH_ONLY} comes last"
-    if BATCH_COMMENT not in cell.splitlines()[-1] and BATCH_COMMENT_KO not in cell.splitlines()[-1]:
-        return f"the {BATCH_ONLY} line says '{BATCH_COMMENT}'"
     return None
 
 
@@ -119,12 +113,10 @@ def test_parameters_cell_is_plain_and_papermill_lists_every_parameter(path):
 @pytest.mark.parametrize(
     "cell, reason",
     [
-        ("EPOCHS: int = 5  # papermill skips annotated lines\nCHECK_RESULTS = True", "only plain"),
-        (f"EPOCHS = 5  # e.g. -p EPOCHS=3\nCHECK_RESULTS = True  # {BATCH_COMMENT}", "Unable to parse line 1"),
-        (f"CHECK_RESULTS = True  # {BATCH_COMMENT}\nLR = 0.1", "CHECK_RESULTS comes last"),
-        ("LR = 0.1\nCHECK_RESULTS = True", "says 'for batch runs"),
+        ("EPOCHS: int = 5  # papermill skips annotated lines\nLR = 0.1", "only plain"),
+        ("EPOCHS = 5  # e.g. -p EPOCHS=3\nLR = 0.1", "Unable to parse line 1"),
     ],
-    ids=["annotation", "second =", "batch flag not last", "batch flag unexplained"],
+    ids=["annotation", "second ="],
 )
 def test_the_parameters_check_catches_what_papermill_would_get_wrong(cell, reason, tmp_path):
     import nbformat
@@ -143,6 +135,8 @@ def test_the_parameters_check_catches_what_papermill_would_get_wrong(cell, reaso
 def test_quick_settings_live_in_metadata_and_name_declared_parameters(path):
     nb = load(path)
     quick = nb["metadata"].get("course", {}).get("quick")
+    if "solutions" in path.parts and quick is None:
+        return  # a solutions notebook runs its checkers in seconds: its quick run is its full run
     assert isinstance(quick, dict) and quick, "metadata course.quick: the smoke-run settings `make run --quick` uses"
     declared = assigned_names(parameters_cell(nb)[1])
     assert sorted(set(quick) - set(declared)) == [], "course.quick may only set declared parameters"
@@ -151,8 +145,9 @@ def test_quick_settings_live_in_metadata_and_name_declared_parameters(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_the_setup_call_after_the_parameters_checks_every_setting(path):
     """The cell after 'parameters' is one call, ``device = setup_notebook(seed=SEED, device=DEVICE,
-    language="en", EPOCHS=EPOCHS, ...)``, that passes every setting the student may change, in the
-    parameters cell's order, each by its own name, so that each is checked by a rule setup knows."""
+    EPOCHS=EPOCHS, ...)``, that passes every setting the student may change, in the parameters
+    cell's order, each by its own name, so that each is checked by a rule setup knows. No language:
+    the edition comes from the notebook's metadata (helpers/edition.py)."""
     from helpers.notebook import SETTINGS
 
     nb = load(path)
@@ -165,9 +160,8 @@ def test_the_setup_call_after_the_parameters_checks_every_setting(path):
     call = body[0].value
     assert isinstance(call, ast.Call) and ast.unparse(call.func) == "setup_notebook" and not call.args
     passed = [(k.arg, ast.unparse(k.value)) for k in call.keywords]
-    settings = [name for name in assigned_names(cell) if name not in ("SEED", "DEVICE", BATCH_ONLY)]
+    settings = [name for name in assigned_names(cell) if name not in ("SEED", "DEVICE")]
     expected = [("seed", "SEED")] + ([("device", "DEVICE")] if "DEVICE" in assigned_names(cell) else [])
-    expected += [("language", "'ko'" if "ko" in path.relative_to(ROOT).parts else "'en'")]
     assert passed == expected + [(name, name) for name in settings]
     assert sorted(set(settings) - set(SETTINGS)) == [], "helpers/notebook.py's SETTINGS has no rule for these"
 
@@ -180,13 +174,27 @@ def test_batch_run_cells_sit_together_at_the_end_collapsed(path):
     assert heading["cell_type"] == "markdown" and source(heading).startswith(("## For batch runs", BATCH_HEADING_KO))
     assert tagged({"cells": cells}, "results") == [len(cells) - 1], "exactly one cell is tagged 'results': the last"
     assert "show_results(" in source(results)
-    assert check["cell_type"] == "code" and source(check).startswith("if CHECK_RESULTS:")
+    assert check["cell_type"] == "code"
+    if "solutions" not in path.parts:  # a lesson's claims are about its own settings (any SEED)
+        assert source(check).startswith("if check.claims_apply():"), "the self-check asks check.claims_apply()"
     for cell in (check, results):
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapse the batch-run cells"
     student_cells = "\n".join(source(c) for c in cells[:-3] if c["cell_type"] == "code")
-    for machinery in ("CHECK_RESULTS", "QUICK", "warnings.", "positive_int", "positive_number", "fraction_or_zero"):
-        assert machinery not in re.sub(f"CHECK_RESULTS = True  # ({BATCH_COMMENT}|{BATCH_COMMENT_KO})", "",
-                                       student_cells), machinery
+    for machinery in ("CHECK_RESULTS", "QUICK", "language=", "warnings.", "positive_int", "positive_number",
+                      "fraction_or_zero"):
+        assert machinery not in student_cells, machinery
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "solutions" not in p.parts], ids=notebook_id)
+def test_the_self_check_knows_the_settings_cell(path):
+    """``check.DEFAULTS`` (helpers/exercises/lessonNN.py) holds the settings cell's values, SEED and
+    DEVICE aside: the self-check runs exactly when a student has not changed them."""
+    import importlib
+
+    _, cell = parameters_cell(load(path))
+    values = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell).body}
+    module = importlib.import_module(f"helpers.exercises.lesson{path.name[:2]}")
+    assert module.DEFAULTS == {k: v for k, v in values.items() if k not in ("SEED", "DEVICE", "DATA_DIR")}
 
 
 def helpers_imports(path: Path) -> tuple[set[str], list[str]]:
@@ -391,3 +399,18 @@ def test_every_declared_dependency_is_used():
         elif IMPORT_NAMES.get(name, name.replace("-", "_")) not in imported:
             unused.append(name)
     assert unused == [], f"declared but never used: {unused}; drop them or use them"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "solutions" not in p.parts], ids=notebook_id)
+def test_the_first_cell_imports_a_few_course_names(path):
+    """PyTorch's own idioms on the page (issue 24): the lesson's first code cell imports at most
+    MAX_COURSE_NAMES names from ``helpers`` (the checker module aside); figures are ``plt.subplots``."""
+    first = next(c for c in load(path)["cells"] if c["cell_type"] == "code")
+    names = [alias.name for node in ast.walk(ast.parse(python_source(first)))
+             if isinstance(node, ast.ImportFrom) and node.module == "helpers" for alias in node.names]
+    assert len(names) <= MAX_COURSE_NAMES, f"{len(names)} course names in the first cell: {names}"
+    code = "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "code")
+    assert "NotebookFigure" not in code, "figures are matplotlib's own: fig, ax = plt.subplots(...)"
+
+
+MAX_COURSE_NAMES = 6

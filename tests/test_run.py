@@ -16,7 +16,7 @@ import pytest
 from instructor import run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "01_tiny.ipynb"
-DECLARED = "EPOCHS, LR, DATA_DIR, SEED, FAIL, CHECK_RESULTS"
+DECLARED = "EPOCHS, LR, DATA_DIR, SEED, FAIL"
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +79,12 @@ def test_yaml_sections_and_command_line_in_priority_order(course, tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text('EPOCHS: 3\nLR: 0.01\n01:\n  EPOCHS: 4\n"solutions/01":\n  DATA_DIR: /data\n')
     planned = run.plan(run.discover(course), [("02:LR", "0.3"), ("LR", "0.2")], params, quick=True)
-    quick = {"CHECK_RESULTS": False}  # the fixture's metadata course.quick; its EPOCHS 1 loses to the YAML file
     assert planned == {
-        "01_tiny": {**quick, "EPOCHS": 4, "LR": 0.2},  # the 01 section reaches lesson and solution
-        "02_tiny": {**quick, "EPOCHS": 3, "LR": 0.3},  # -p KEY:NAME beats -p NAME, whatever the order
-        "solutions/01_tiny": {**quick, "EPOCHS": 4, "LR": 0.2, "DATA_DIR": "/data"},
+        "01_tiny": {"EPOCHS": 4, "LR": 0.2},  # the 01 section reaches lesson and solution
+        "02_tiny": {"EPOCHS": 3, "LR": 0.3},  # -p KEY:NAME beats -p NAME, whatever the order
+        "solutions/01_tiny": {"EPOCHS": 4, "LR": 0.2, "DATA_DIR": "/data"},
     }
-    assert run.plan(run.discover(course), quick=True)["02_tiny"] == {"EPOCHS": 1, "CHECK_RESULTS": False}
+    assert run.plan(run.discover(course), quick=True)["02_tiny"] == {"EPOCHS": 1}  # metadata course.quick
     for text, message in [
         ("EPOCHS: [", "not valid YAML"),
         ("- 1\n", "expected a mapping"),
@@ -135,7 +134,7 @@ def test_a_failing_notebook_is_reported_and_the_next_one_runs(tiny_run):
     }
     assert solution["status"] == "ok" and solution["error"] is None and solution["seconds"] > 0
     assert solution["parameters"] == {"EPOCHS": 2}
-    assert solution["results"] == {"epochs": 2, "lr": 0.1, "check_results": True, "data_dir": None}
+    assert solution["results"] == {"epochs": 2, "lr": 0.1, "data_dir": None}
     executed = nbformat.read(out / "notebooks" / "01_tiny.ipynb", as_version=4)  # the traceback is kept
     errors = [o.ename for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == ["ValueError"]

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from helpers import notebook
 from helpers.boston import FEATURES, boston_splits
 from helpers.data import TabularDataset
 from helpers.exercises import Verdict, checker, correct, student, wrong
@@ -22,6 +23,16 @@ from helpers.i18n import tr
 from helpers.metrics import rmse
 from helpers.models import boston_regression_mlp
 from helpers.training import predict, train_one_epoch
+
+#: The settings cell's values (SEED and DEVICE aside) that the self-check's claims are about;
+#: tests/test_lessons.py keeps them equal to the notebook's.
+DEFAULTS: dict[str, object] = {"EPOCHS": 2000, "LR": 0.001, "BATCH_SIZE": 32}
+
+
+def claims_apply() -> bool:
+    """Whether the self-check's claims apply to this run: the settings are ``DEFAULTS`` (any SEED).
+    Else prints which settings differ."""
+    return notebook.claims_apply(DEFAULTS)
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-4) -> bool:

@@ -15,12 +15,23 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from helpers import notebook
 from helpers.boston import boston_splits
 from helpers.data import TabularDataset, TensorBatches
 from helpers.exercises import Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.models import boston_binary_mlp, last_layer
 from helpers.training import eval_mode, evaluate, train_one_epoch
+
+#: The settings cell's values (SEED and DEVICE aside) that the self-check's claims are about;
+#: tests/test_lessons.py keeps them equal to the notebook's.
+DEFAULTS: dict[str, object] = {"EPOCHS": 150, "LR": 0.001, "BATCH_SIZE": 32, "VAL_FRACTION": 0.2}
+
+
+def claims_apply() -> bool:
+    """Whether the self-check's claims apply to this run: the settings are ``DEFAULTS`` (any SEED).
+    Else prints which settings differ."""
+    return notebook.claims_apply(DEFAULTS)
 
 #: Splits of the checkers' own: the notebook splits with ``val_fraction=0.2`` and its own SEED.
 _LOOP_SPLIT = {"seed": 2024, "val_fraction": 0.3}

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from helpers import notebook
 from helpers.boston import boston_splits
 from helpers.data import TensorBatches
 from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
@@ -28,6 +29,16 @@ from helpers.i18n import tr
 from helpers.metrics import multiclass_accuracy
 from helpers.models import boston_band_mlp, last_layer
 from helpers.training import predict, train_one_epoch
+
+#: The settings cell's values (SEED and DEVICE aside) that the self-check's claims are about;
+#: tests/test_lessons.py keeps them equal to the notebook's.
+DEFAULTS: dict[str, object] = {"EPOCHS": 80, "LR": 0.01, "BATCH_SIZE": 100}
+
+
+def claims_apply() -> bool:
+    """Whether the self-check's claims apply to this run: the settings are ``DEFAULTS`` (any SEED).
+    Else prints which settings differ."""
+    return notebook.claims_apply(DEFAULTS)
 
 Tensor = torch.Tensor
 

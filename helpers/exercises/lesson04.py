@@ -19,12 +19,24 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from helpers import notebook
 from helpers.data import TensorBatches
 from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.metrics import multiclass_accuracy
 from helpers.models import MNIST_Classifier
 from helpers.training import predict, train_one_epoch
+
+#: The settings cell's values (SEED and DEVICE aside) that the self-check's claims are about;
+#: tests/test_lessons.py keeps them equal to the notebook's.
+DEFAULTS: dict[str, object] = {"EPOCHS": 5, "LR": 0.001, "BATCH_SIZE": 64, "MAX_LR": 0.01, "CNN_EPOCHS": 1,
+            "TRAIN_IMAGES": 55000, "VAL_SIZE": 5000}
+
+
+def claims_apply() -> bool:
+    """Whether the self-check's claims apply to this run: the settings are ``DEFAULTS`` (any SEED).
+    Else prints which settings differ."""
+    return notebook.claims_apply(DEFAULTS)
 
 PUBLISHED_MEAN, PUBLISHED_STD = 0.1307, 0.3081  # of all 60,000 training images
 
