@@ -21,12 +21,14 @@ CATALOG = ROOT / "helpers" / "locale" / "ko.json"
 #: rejected words, as other books' or the post's.
 REJECTED = {
     r"에폭": "에포크",
-    r"인구조사 구역": "인구 조사 구역",
+    r"인구조사": "인구 조사 구역",  # also where a line break splits 인구조사 / 구역
     r"k USD": "천 달러",
     r"원본": "원문 (the source post) or 원래 (the original file)",
-    r"노트북 ?0\d|0\d ?(번 )?노트북": "0N강 (e.g. 02강)",
+    r"노트북 ?0\d|0\d ?(번 )?노트북|강의 ?0\d|0\d ?(번 )?강의": "0N강 (e.g. 02강)",
     r"학습 행": "학습 데이터의 행 (or 학습용 구역)",
     r"수업에서 쓰지 않은": "강좌에서 쓰지 않은 (the course; 수업 is a class on JupyterHub)",
+    r"강의 (패키지|폴더|채점기)|강의의 (패키지|이슈 트래커)": "강좌 (the course; 강의 is one lesson)",
+    r"원글": "원문 (the source post)",
 }
 #: Words the source post (../shared/source/, Korean) really uses for the course's concepts.
 SOURCE_WORDS = {
@@ -116,6 +118,7 @@ ALLOWED_ENGLISH = {
     "int64", "uint8", "NaN", "inf", "log", "exp", "max", "min", "sigmoid", "softmax", "logit", "Adam", "SGD",
     "OneCycleLR", "DataLoader", "TensorDataset", "Dataset", "CI", "URL", "Python", "NumPy", "pandas", "matplotlib",
     "GiB", "MiB", "ms", "s", "x", "y", "z", "p", "k", "N", "C", "e", "Hint", "argmax", "True", "False", "None",
+    "SHA", "cpu", "mps",  # SHA-256; torch's device names, printed as torch spells them
 }
 
 
