@@ -24,7 +24,7 @@ REJECTED = {
     r"인구조사": "인구 조사 구역",  # also where a line break splits 인구조사 / 구역
     r"k USD": "천 달러",
     r"원본": "원문 (the source post) or 원래 (the original file)",
-    r"노트북 ?0\d|0\d ?(번 )?노트북|강의 ?0\d|0\d ?(번 )?강의": "0N강 (e.g. 02강)",
+    r"노트북 ?0\d|0\d ?(번 )?노트북|강의 ?0\d|0\d( 번)? 강의|0\d번 강의": "0N강 (e.g. 02강; 02강의 is 02강 + 의)",
     r"학습 행": "학습 데이터의 행 (or 학습용 구역)",
     r"수업에서 쓰지 않은": "강좌에서 쓰지 않은 (the course; 수업 is a class on JupyterHub)",
     r"강의 (패키지|폴더|채점기)|강의의 (패키지|이슈 트래커)": "강좌 (the course; 강의 is one lesson)",
