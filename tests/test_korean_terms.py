@@ -159,3 +159,13 @@ def test_the_korean_glossary_is_in_ganada_order_and_cites_the_post_truthfully():
     claimed = {row[source].strip("`") for row in rows} - {"", "—", "-"}
     assert sorted(claimed - SOURCE_WORDS) == [], "the post does not use these words"
     assert "레이어" in claimed, "the post says 레이어 where the course says 층"
+
+
+def test_the_korean_glossary_covers_every_term_of_the_english_one():
+    english = json.loads((ROOT / "notebooks" / "glossary.ipynb").read_text(encoding="utf-8"))
+    lines = [line for cell in english["cells"] if cell["cell_type"] == "markdown"
+             for line in text(cell).splitlines() if line.startswith("|")]
+    terms = [line.strip("|").split("|")[0].strip() for line in lines[2:]]
+    header, rows = glossary_rows()
+    column = header.index("English")
+    assert len(terms) >= 40 and sorted(set(terms) - {row[column] for row in rows}) == []
