@@ -340,7 +340,8 @@ def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
             return wrong(tr("your training losses are right, but your validation losses {got} are not the "
                             "reference's {expected}: after each epoch's batches, measure loss_fn(model(X_val), "
                             "y_val).item() in model.eval() mode under torch.no_grad().",
-                            got=[round(v, 3) for v in val_values[:3]], expected=[round(v, 3) for v in reference_val[:3]]))
+                            got=[round(v, 3) for v in val_values[:3]],
+                            expected=[round(v, 3) for v in reference_val[:3]]))
         problem = _best_weights_kept(model, val_values)
         if problem:
             return wrong(problem)
