@@ -130,6 +130,7 @@ WRONG_ANSWERS = [
     (check.exercise_4, make_loop(optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=1e-4)),
      "reference loop reaches"),
     (check.exercise_4, make_loop(keep="reference"), "without the copy"),
+    (check.exercise_4, lambda *args: make_loop()(*args)[0], "return two lists"),
     (check.exercise_4, make_loop(keep="none"), "last epoch's weights"),
     (check.exercise_5, optimizer_of_another_model, "another model's"),
     (check.exercise_5, lambda lr: model_and_optimizer(lr)[0], "return two things"),
