@@ -227,7 +227,7 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
         return wrong(tr("return the accuracy as one number (a float between 0 and 1), not {type_name}.",
                         type_name=type(value).__name__))
     if abs(got - reference) <= ACCURACY_TOLERANCE:
-        return correct(tr("accuracy {got:.4f} on {n_y} rows of a split the notebook never used (reference "
+        return correct(tr("accuracy {got:.4f} on {n_y} rows of a split the lesson never used (reference "
                           "{reference:.4f}, tolerance {tolerance}), in evaluation mode, without gradients.",
                           got=got, n_y=len(y), reference=reference, tolerance=ACCURACY_TOLERANCE))
 
