@@ -104,20 +104,23 @@ def cheapest_threshold(probs: torch.Tensor, targets: torch.Tensor, false_alarm: 
 
 THRESHOLD_WRONG = {
     "accuracy's 0.5": (lambda p, y: 0.5, "higher threshold"),
-    "costs reversed": (lambda p, y: cheapest_threshold(p, y, false_alarm=1, miss=3), "MISSES cost 3"),
+    "costs reversed": (lambda p, y: cheapest_threshold(p, y, false_alarm=1, miss=3), "costs are swapped"),
     "not a number": (lambda p, y: "0.65", "one number"),
 }
 
 
 # ---------------------------------------------------------------- Exercise 6: the drill
+def relu_ended() -> nn.Module:
+    return nn.Sequential(*boston_binary_mlp(sigmoid=False), nn.ReLU())
+
+
 DRILL_WRONG = {
-    "letter a": (("a", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()), "not a"),
-    "letter d": (("d", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()), "not d"),
-    "unfixed": (("c", lambda: boston_binary_mlp(sigmoid=True), nn.BCEWithLogitsLoss()), "applied twice"),
-    "BCELoss on logits": (("c", lambda: boston_binary_mlp(sigmoid=False), nn.BCELoss()), "keep BCEWithLogitsLoss"),
-    "loss class": (("c", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss), "create it with ()"),
-    "wrong width": (("c", lambda: nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 2)),
-                     nn.BCEWithLogitsLoss()), "returns (N, 1)"),
+    "letter a": (("a", lambda: boston_binary_mlp(sigmoid=False)), "not a"),
+    "letter b": (("b", lambda: boston_binary_mlp(sigmoid=True)), "applies the sigmoid itself"),
+    "letter d": (("d", lambda: boston_binary_mlp(sigmoid=False)), "not d"),
+    "unfixed": (("c", relu_ended), "never be negative"),
+    "Sigmoid added": (("c", lambda: boston_binary_mlp(sigmoid=True)), "two sigmoids"),
+    "wrong width": (("c", lambda: nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 2))), "returns (N, 1)"),
 }
 
 CASES = [
@@ -126,8 +129,7 @@ CASES = [
     (check.exercise_3, (bce_with_logits,), (untouched,), {k: ((f,), m) for k, (f, m) in LOGITS_WRONG.items()}),
     (check.exercise_4, (evaluate_accuracy,), (untouched,), {k: ((f,), m) for k, (f, m) in LOOP_WRONG.items()}),
     (check.exercise_5, (cheapest_threshold,), (untouched,), {k: ((f,), m) for k, (f, m) in THRESHOLD_WRONG.items()}),
-    (check.exercise_6, ("c", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()),
-     (None, untouched, None), DRILL_WRONG),
+    (check.exercise_6, ("c", lambda: boston_binary_mlp(sigmoid=False)), (None, untouched), DRILL_WRONG),
 ]
 IDS = [f"exercise_{n}" for n in range(1, len(CASES) + 1)]
 
@@ -156,11 +158,13 @@ def test_each_wrong_answer_gets_its_targeted_message(exercise, solution, scaffol
 
 def test_in_korean_the_checkers_of_notebook_02_answer_in_korean(korean, session_untouched):
     flipped = check.exercise_1(LABELS_WRONG["flipped"][0])
-    assert flipped.message == "레이블이 뒤집혔습니다: 1.0은 학습 데이터의 중앙값보다 높다(ABOVE)는 뜻이어야 합니다."
+    assert flipped.message == "레이블이 뒤집혔습니다. 1.0은 학습 데이터의 중앙값보다 높다는 뜻이어야 합니다."
     overflow = check.exercise_3(LOGITS_WRONG["sigmoid first"][0]).message
     assert overflow.startswith("로짓 z = ") and "float32에서 sigmoid(z)는 (z = 17 정도부터)" in overflow, overflow
-    letter_a = check.exercise_6("a", lambda: boston_binary_mlp(sigmoid=False), nn.BCEWithLogitsLoss()).message
-    assert letter_a.startswith("a이(가) 아닙니다: 최종 모델은 같은 학습률(LR)로"), letter_a
+    letter_a = check.exercise_6("a", lambda: boston_binary_mlp(sigmoid=False)).message
+    assert letter_a.startswith("답이 아닙니다(보기 a). 최종 모델은 같은 학습률(LR)로"), letter_a
+    swapped = check.exercise_5(THRESHOLD_WRONG["costs reversed"][0]).message
+    assert "거짓 경보" in swapped and "FP" not in swapped and "MISSES" not in swapped, swapped
     threshold = check.exercise_5(lambda p, y: 0.5)
     assert threshold.status == WRONG, threshold
     assert re.search(r"0\.5는 정확도를 기준으로 한 선택입니다\. 비용은 \d+이고", threshold.message), threshold

@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import notebook
 from helpers.boston import boston_splits
-from helpers.data import TabularDataset, TensorBatches
+from helpers.data import TensorBatches
 from helpers.exercises import Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.models import boston_binary_mlp, last_layer
@@ -66,7 +66,7 @@ def exercise_1(make_labels: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
         return wrong(tr("you cut at the median of the rows you are labelling. Cut at the median of the TRAINING "
                         "prices, so that validation and test rows do not shape the question."))
     if torch.equal(labels, 1 - expected):
-        return wrong(tr("your labels are flipped: 1.0 must mean ABOVE the training median."))
+        return wrong(tr("your labels are flipped: 1.0 must mean above the training median."))
     if not torch.equal(labels, expected):
         differ = int((labels != expected).sum())
         return wrong(tr("{differ} of {n_prices} labels differ from (price > median of train_prices).",
@@ -198,7 +198,7 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
     splits = boston_splits("binary", **_LOOP_SPLIT)
     model = _loop_model(splits.X_train, splits.y_train)
     x, y = splits.X_test, splits.y_test  # 101 rows: batches of 25 leave a last batch of 1
-    loader = DataLoader(TabularDataset(x, y), batch_size=25)
+    loader = DataLoader(TensorDataset(x, y), batch_size=25)
     with eval_mode(model):
         logits = model(x)
     decided = (logits > 0).float()
@@ -227,7 +227,7 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
         return wrong(tr("return the accuracy as one number (a float between 0 and 1), not {type_name}.",
                         type_name=type(value).__name__))
     if abs(got - reference) <= ACCURACY_TOLERANCE:
-        return correct(tr("accuracy {got:.4f} on {n_y} rows of a split the notebook never used (reference "
+        return correct(tr("accuracy {got:.4f} on {n_y} rows of a split the lesson never used (reference "
                           "{reference:.4f}, tolerance {tolerance}), in evaluation mode, without gradients.",
                           got=got, n_y=len(y), reference=reference, tolerance=ACCURACY_TOLERANCE))
 
@@ -293,14 +293,15 @@ def exercise_5(cheapest_threshold: Callable[[torch.Tensor, torch.Tensor], float]
                           threshold=threshold, mine=mine))
     reversed_best = min(grid, key=lambda t: _cost(probs, targets, t, 1, 3))
     if abs(threshold - reversed_best) < 1e-6:
-        return wrong(tr("{threshold:.2f} is the cheapest when MISSES cost 3. Here false alarms (said above, truly "
-                        "below) cost 3 and misses cost 1: count 3 * FP + FN.", threshold=threshold))
+        return wrong(tr("{threshold:.2f} is the cheapest when a miss costs 3 and a false alarm 1: the costs are "
+                        "swapped. Here a false alarm (said above, truly below) costs 3 and a miss (truly above, said "
+                        "below) costs 1: cost = 3 * false alarms + misses.", threshold=threshold))
     if abs(threshold - 0.5) < 1e-6:
         return wrong(tr("0.5 is the accuracy choice; it costs {mine:.0f}, while {best:.2f} costs {best_cost:.0f}. "
                         "Costly false alarms call for a higher threshold.",
                         mine=mine, best=best, best_cost=costs[best]))
-    return wrong(tr("threshold {threshold:.2f} costs {mine:.0f} (3 * FP + FN) on 300 unseen rows; the best of 0.05 "
-                    "... 0.95 costs {best_cost:.0f}. Try every threshold and keep the cheapest.",
+    return wrong(tr("threshold {threshold:.2f} costs {mine:.0f} (3 * false alarms + misses) on 300 unseen rows; "
+                    "the best of 0.05 ... 0.95 costs {best_cost:.0f}. Try every threshold and keep the cheapest.",
                     threshold=threshold, mine=mine, best_cost=costs[best]))
 
 
@@ -309,16 +310,23 @@ def _drill_hints() -> dict[str, str]:
     return {
         "a": tr("the final model trained with the same learning rate (LR) for the same 40 epochs and reached a far "
                 "lower loss."),
-        "b": tr("the targets are (N, 1), like the model's output, and the loss raised no error or warning."),
+        "b": tr("nn.BCEWithLogitsLoss takes logits, any real numbers, and applies the sigmoid itself (section 5): "
+                "the final model has no nn.Sigmoid either, and it trains well."),
         "d": tr("boston_splits standardized the inputs (the same X_train the final model trained on)."),
     }
 
 
+def _floor(targets: torch.Tensor) -> float:
+    """The lowest BCEWithLogitsLoss a model whose outputs are never negative can reach on ``targets`` (N, 1):
+    a row labelled 1 costs nothing at a huge logit, a row labelled 0 costs log 2 at its best logit, 0."""
+    return (1 - targets).mean().item() * math.log(2)
+
+
 @checker("Exercise 6")
-def exercise_6(bug: str, fixed_model: Callable[[], nn.Module], fixed_loss_fn: nn.Module) -> Verdict:
-    """The drill: name the bug (a letter) and fix the model and the loss; the fixed pair is trained for
-    40 epochs on a split of the checker's own, and its training loss must end below the buggy pair's
-    lowest possible loss."""
+def exercise_6(bug: str, fixed_model: Callable[[], nn.Module]) -> Verdict:
+    """The drill: name the bug (a letter) and fix the model; the fixed model is trained with
+    ``nn.BCEWithLogitsLoss`` for 40 epochs on a split of the checker's own, and its training loss must end
+    below the buggy model's lowest possible loss."""
     letter = str(bug).strip().lower()
     if letter in _drill_hints():
         return wrong(tr("not {letter}: {hint} Work out the lowest loss the run could ever reach.",
@@ -330,31 +338,31 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module], fixed_loss_fn: nn
     if not isinstance(model, nn.Module):
         return wrong(tr("fixed_model() must return an nn.Module (e.g. an nn.Sequential), not {type_name}.",
                         type_name=type(model).__name__))
-    if not isinstance(fixed_loss_fn, nn.Module):
-        return wrong(tr("fixed_loss_fn must be a loss module such as nn.BCEWithLogitsLoss(), not {type_name}: "
-                        "create it with ().", type_name=type(fixed_loss_fn).__name__))
-    ends_in_sigmoid = isinstance(last_layer(model), nn.Sigmoid)
-    if ends_in_sigmoid and isinstance(fixed_loss_fn, nn.BCEWithLogitsLoss):
-        return wrong(tr("the model still ends in nn.Sigmoid and the loss is still BCEWithLogitsLoss: the sigmoid is "
-                        "applied twice. Remove the nn.Sigmoid layer."))
-    if not ends_in_sigmoid and isinstance(fixed_loss_fn, nn.BCELoss):
-        return wrong(tr("BCELoss needs probabilities, and your model now outputs logits: keep BCEWithLogitsLoss."))
+    last = last_layer(model)
+    if isinstance(last, nn.Sigmoid):
+        return wrong(tr("the model now ends in nn.Sigmoid, and nn.BCEWithLogitsLoss applies the sigmoid again: "
+                        "its outputs pass through two sigmoids. End the model with the last nn.Linear, which "
+                        "outputs the logit."))
+    if isinstance(last, (nn.ReLU, nn.Softplus, nn.ReLU6)):
+        return wrong(tr("the model still ends in {layer}: its outputs can never be negative, so it can never say "
+                        "'below' with confidence. End the model with the last nn.Linear.",
+                        layer=type(last).__name__))
     splits = boston_splits("binary", **_DRILL_SPLIT)
-    # The buggy pair's best possible loss: each output at the sigmoid's edge (0 or 1) that fits its label.
-    floor = nn.BCEWithLogitsLoss()(splits.y_train, splits.y_train).item()
+    floor = _floor(splits.y_train)
+    loss_fn = nn.BCEWithLogitsLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     batches = TensorBatches(splits.X_train, splits.y_train, 32, seed=_DRILL_SPLIT["seed"])
     try:
         for _ in range(40):
-            train_one_epoch(model, batches, fixed_loss_fn, optimizer)
-        train_loss = evaluate(model, [(splits.X_train, splits.y_train)], fixed_loss_fn)["loss"]
-    except (RuntimeError, ValueError) as error:  # raised inside torch by the student's model or loss
-        return wrong(tr("training your fixed pair failed: {error_line}. The model takes (N, 13) features and "
+            train_one_epoch(model, batches, loss_fn, optimizer)
+        train_loss = evaluate(model, [(splits.X_train, splits.y_train)], loss_fn)["loss"]
+    except (RuntimeError, ValueError) as error:  # raised inside torch by the student's model
+        return wrong(tr("training your fixed model failed: {error_line}. The model takes (N, 13) features and "
                         "returns (N, 1).", error_line=str(error).splitlines()[0]))
     if train_loss >= floor:
-        return wrong(tr("after 40 epochs the training loss is {train_loss:.3f}, still above the buggy floor "
-                        "{floor:.3f}: look again at the last layer and the loss.", train_loss=train_loss, floor=floor))
-    safer = tr(" (Sigmoid + BCELoss works; dropping the Sigmoid is the safer fix.)") if ends_in_sigmoid else ""
-    return correct(tr("bug c. Retrained on a new split: training loss {train_loss:.3f} after 40 epochs, below the "
-                      "floor {floor:.3f} the buggy run could never pass.{safer}",
-                      train_loss=train_loss, floor=floor, safer=safer))
+        return wrong(tr("after 40 epochs the training loss is {train_loss:.3f}, still above {floor:.3f}, the "
+                        "lowest loss the colleague's model could reach: look again at the last layer.",
+                        train_loss=train_loss, floor=floor))
+    return correct(tr("bug c. Retrained on a new split: training loss {train_loss:.3f} after 40 epochs, below "
+                      "{floor:.3f}, the lowest loss a model with outputs of 0 or more could reach (log 2 on each "
+                      "row labelled 0).", train_loss=train_loss, floor=floor))
