@@ -21,7 +21,7 @@ html_title = "torch-core-models 한국어판" if KOREAN else "torch-core-models"
 author = "torch-core-models"
 copyright = "the torch-core-models authors (MIT)"
 language = SITE["language"]
-extensions = ["myst_nb"]
+extensions = ["myst_nb", "sphinx.ext.githubpages"]  # githubpages: a .nojekyll, so GitHub Pages serves _static/
 exclude_patterns = ["_site.json"]
 # Korean strings for the theme's own labels, which Sphinx's Korean catalog lacks (docs/locale/ko/...)
 locale_dirs = [str(HERE / "locale")]
