@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if "COURSE_SITE_JSON" not in os.environ:  # sphinx-build run by hand: the staging is instructor.site's
+    raise RuntimeError("build the site with make site (python -m instructor.site), which stages each edition")
 SITE = json.loads(Path(os.environ["COURSE_SITE_JSON"]).read_text(encoding="utf-8"))
 KOREAN = SITE["language"] == "ko"
 

@@ -266,9 +266,11 @@ def test_a_lesson_reads_at_a_phones_width(site, browser, path):  # noqa: F811
     assert layout["text"] >= 0.85 * layout["width"], f"the text does not use the screen: {layout}"
 
 
-def test_screenshots_of_the_front_pages_and_a_lesson(site, context):
-    """For a person to look at: build/site-test/*.png (the test only checks that they were written)."""
+def test_screenshots_of_the_front_pages_and_a_lesson(site, browser):  # noqa: F811
+    """For a person to look at: build/site-test/*.png (the test only checks that they were written). A context
+    of its own: the search test's highlighted terms stay in the other one's storage."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     shots = {"front-en": "index.html", "front-ko": "ko/index.html", "lesson-en": "02_binary_classification.html",
              "lesson-ko": "ko/02_binary_classification.html"}
     for name, path in shots.items():
@@ -278,6 +280,7 @@ def test_screenshots_of_the_front_pages_and_a_lesson(site, context):
             page.screenshot(path=OUTPUT / f"{name}.png")
         finally:
             page.close()
+    context.close()
     assert all((OUTPUT / f"{name}.png").stat().st_size > 10_000 for name in shots)
 
 
