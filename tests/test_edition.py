@@ -82,7 +82,7 @@ def test_setup_notebook_takes_the_edition_and_claims_apply_at_the_lessons_settin
     assert notebook.claims_apply({"EPOCHS": 5, "LR": 0.1})
     assert not notebook.claims_apply({"EPOCHS": 80, "LR": 0.1})
     out = capsys.readouterr().out
-    assert "EPOCHS = 5 (강의의 값: 80)" in out and "자체 점검을 건너뜁니다" in out
+    assert "EPOCHS = 5 (강의에 적힌 값: 80)" in out and "자체 점검을 건너뜁니다" in out
 
 
 def test_a_lesson_alone_in_a_folder_is_read_by_its_metadata(tmp_path, monkeypatch):

@@ -158,7 +158,7 @@ def test_in_korean_the_statuses_and_the_exercise_name_are_korean_but_the_constan
     assert repr(right) == "[ok] 연습 1: 정답. double(21) == 42."
     assert repr(wrong_answer) == "[x] 연습 1: 아직 맞지 않음. double(21) gave 23; multiply by 2."
     assert repr(untouched) == (
-        "[ ] 연습 1: 아직 풀지 않음. # YOUR CODE HERE 표시가 있는 줄을 채운 뒤 이 셀을 실행하세요.")
+        "[ ] 연습 1: 아직 풀지 않음. `# YOUR CODE HERE` 표시가 있는 줄을 채운 뒤 이 셀을 실행하세요.")
     named = core.Feedback("Exercise 6 (diagnose this run)", WRONG, "…")
     assert repr(named).startswith("[x] 연습 6 (실행 진단): 아직 맞지 않음.")
     assert repr(core.Feedback("Warm-up", CORRECT, "ok")) == "[ok] Warm-up: 정답. ok", "other names are shown as given"
@@ -181,10 +181,10 @@ def test_in_korean_a_checker_bug_asks_for_a_report_and_keeps_pythons_traceback(k
          namespace)
     feedback = checker("Exercise 9")(namespace["check"])(lambda x: x)
     assert feedback.status == CHECKER_BUG
-    assert repr(feedback).startswith("[!] 연습 9: 채점기 오류. 여러분의 코드가 아니라 강의 채점기의 버그입니다.")
+    assert repr(feedback).startswith("[!] 연습 9: 채점기 오류. 여러분의 코드가 아니라 강좌 채점기의 버그입니다.")
     assert "Traceback (most recent call last):" in feedback.message and "ZeroDivisionError" in feedback.message
     returned = checker("Exercise 8")(lambda fn: "not a verdict")(1)
-    assert returned.status == CHECKER_BUG and "<lambda>이(가) 'not a verdict'을(를) 반환했습니다" in returned.message
+    assert returned.status == CHECKER_BUG and "<lambda>의 반환값: 'not a verdict'" in returned.message
 
 
 def test_korean_feedback_is_wrapped_by_display_width_hangul_taking_two_columns(korean):

@@ -103,7 +103,7 @@ def test_fit_refusals_checks_and_the_stop_line_speak_korean(korean, capsys):
     with pytest.raises(KeyboardInterrupt):
         fit(model, StopInEpochTwo(torch.ones(4, 1), torch.ones(4, 1), 2), nn.MSELoss(),
             torch.optim.SGD(model.parameters(), 0.1), epochs=5, progress=False)
-    assert "에포크 2/5 도중에 학습을 멈췄습니다. 끝난 에포크는 1개" in capsys.readouterr().out
+    assert "전체 5에포크 가운데 2번째 에포크 도중에 학습을 멈췄습니다. 끝난 에포크는 1개" in capsys.readouterr().out
 
 
 def test_metrics_checkpoint_and_environment_speak_korean(korean, tmp_path, monkeypatch):

@@ -21,12 +21,14 @@ CATALOG = ROOT / "helpers" / "locale" / "ko.json"
 #: rejected words, as other books' or the post's.
 REJECTED = {
     r"에폭": "에포크",
-    r"인구조사 구역": "인구 조사 구역",
+    r"인구조사": "인구 조사 구역",  # also where a line break splits 인구조사 / 구역
     r"k USD": "천 달러",
     r"원본": "원문 (the source post) or 원래 (the original file)",
-    r"노트북 ?0\d|0\d ?(번 )?노트북": "0N강 (e.g. 02강)",
+    r"노트북 ?0\d|0\d ?(번 )?노트북|강의 ?0\d|0\d( 번)? 강의|0\d번 강의": "0N강 (e.g. 02강; 02강의 is 02강 + 의)",
     r"학습 행": "학습 데이터의 행 (or 학습용 구역)",
     r"수업에서 쓰지 않은": "강좌에서 쓰지 않은 (the course; 수업 is a class on JupyterHub)",
+    r"강의 (패키지|폴더|채점기)|강의의 (패키지|이슈 트래커)": "강좌 (the course; 강의 is one lesson)",
+    r"원글": "원문 (the source post)",
 }
 #: Words the source post (../shared/source/, Korean) really uses for the course's concepts.
 SOURCE_WORDS = {
@@ -34,6 +36,7 @@ SOURCE_WORDS = {
     "다층 퍼셉트론", "평균 제곱 오차", "이진 교차 엔트로피", "이진 분류", "다중 분류", "선형 회귀",
     "확률 분포", "클래스", "학습", "모델", "정확도", "데이터 전처리", "학습 루프", "노드", "입력", "출력",
     "비선형성", "예측값", "실제값", "디버깅", "Softmax", "logit", "epoch", "shape", "MLP", "MSE", "BCE",
+    "확률", "펼침",  # "출력을 확률로 변환했다"; the comment "2D 이미지를 1D 벡터로 펼침"
 }
 PARTICLES = "이|가|은|는|을|를|과|와|으로|로|이다|였|였다"
 # the final sound of a number's Korean reading: its last non-zero digit, or the power of ten of its zeros
@@ -115,6 +118,7 @@ ALLOWED_ENGLISH = {
     "int64", "uint8", "NaN", "inf", "log", "exp", "max", "min", "sigmoid", "softmax", "logit", "Adam", "SGD",
     "OneCycleLR", "DataLoader", "TensorDataset", "Dataset", "CI", "URL", "Python", "NumPy", "pandas", "matplotlib",
     "GiB", "MiB", "ms", "s", "x", "y", "z", "p", "k", "N", "C", "e", "Hint", "argmax", "True", "False", "None",
+    "SHA", "cpu", "mps",  # SHA-256; torch's device names, printed as torch spells them
 }
 
 
@@ -155,3 +159,13 @@ def test_the_korean_glossary_is_in_ganada_order_and_cites_the_post_truthfully():
     claimed = {row[source].strip("`") for row in rows} - {"", "—", "-"}
     assert sorted(claimed - SOURCE_WORDS) == [], "the post does not use these words"
     assert "레이어" in claimed, "the post says 레이어 where the course says 층"
+
+
+def test_the_korean_glossary_covers_every_term_of_the_english_one():
+    english = json.loads((ROOT / "notebooks" / "glossary.ipynb").read_text(encoding="utf-8"))
+    lines = [line for cell in english["cells"] if cell["cell_type"] == "markdown"
+             for line in text(cell).splitlines() if line.startswith("|")]
+    terms = [line.strip("|").split("|")[0].strip() for line in lines[2:]]
+    header, rows = glossary_rows()
+    column = header.index("English")
+    assert len(terms) >= 40 and sorted(set(terms) - {row[column] for row in rows}) == []

@@ -97,7 +97,7 @@ def test_tr_translates_fills_in_and_falls_back():
         korean = i18n.tr("{name} must be an integer >= 1, got {value!r}", name="EPOCHS", value=0)
         assert "EPOCHS" in korean and "0" in korean and i18n.HANGUL.search(korean), korean
         assert i18n.tr("a text with no entry {x}", x=1) == "a text with no entry 1"
-        with pytest.raises(ValueError, match="language는 'en', 'ko' 중 하나여야 합니다. 받은 값: 'kr'"):
+        with pytest.raises(ValueError, match="`language`는 'en', 'ko' 중 하나여야 합니다. 받은 값: 'kr'"):
             i18n.set_language("kr")
         assert i18n.language() == "ko", "a refused language changes nothing"
     finally:
