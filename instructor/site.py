@@ -194,13 +194,20 @@ def build_site(build: Path, output: Path, notebooks: Path, languages: Sequence[s
         staged[code] = stage(edition, other, build, notebooks, staging / code)
     if output.is_dir():
         shutil.rmtree(output)  # no page of a notebook that left the course; the doctrees keep rebuilds short
-    for code in languages:
-        os.environ["COURSE_SITE_JSON"] = str(staging / code / "_site.json")
-        status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-c", str(DOCS),
-                             "-d", str(build / "site-doctrees" / code), str(staging / code),
-                             str(output / EDITIONS[code].folder)])
-        if status:
-            raise SiteError(f"Sphinx failed on the {code} edition (its messages are above)")
+    saved = os.environ.get("COURSE_SITE_JSON")
+    try:
+        for code in languages:
+            os.environ["COURSE_SITE_JSON"] = str(staging / code / "_site.json")  # docs/conf.py reads it
+            status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-c", str(DOCS),
+                                 "-d", str(build / "site-doctrees" / code), str(staging / code),
+                                 str(output / EDITIONS[code].folder)])
+            if status:
+                raise SiteError(f"Sphinx failed on the {code} edition (its messages are above)")
+    finally:
+        if saved is None:
+            os.environ.pop("COURSE_SITE_JSON", None)
+        else:
+            os.environ["COURSE_SITE_JSON"] = saved
     return {"pages": {code: len(pages) for code, pages in staged.items()},
             "seconds": round(time.perf_counter() - start, 1), "tools": versions()}
 
