@@ -23,7 +23,7 @@ Notebooks import what they use from the top level (``from helpers import fit, be
 
 # First: a missing dependency stops here with one line that says what to install.
 import helpers.environment  # noqa: F401
-from helpers.boston import BAND_NAMES, FEATURES, boston_splits, load_boston
+from helpers.boston import FEATURES, boston_splits, load_boston
 from helpers.checkpoint import load_checkpoint, save_checkpoint
 from helpers.data import TabularDataset, TensorBatches, split_indices
 from helpers.metrics import (
@@ -40,7 +40,6 @@ from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, p
 from helpers.training import best_epoch, fit, predict
 
 __all__ = [
-    "BAND_NAMES",
     "FEATURES",
     "NotebookFigure",
     "TabularDataset",

@@ -4,6 +4,7 @@ student's session."""
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 
@@ -28,26 +29,35 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -torch.log_softmax(logits, dim=1)[torch.arange(len(y)), y].mean()
 
 
-def fixed_model() -> nn.Module:
-    return nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 3))
+def model_and_optimizer(lr: float):
+    model = nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 3))
+    return model, torch.optim.Adam(model.parameters(), lr=lr)
 
 
-def buggy_model() -> nn.Module:
-    return nn.Sequential(fixed_model(), nn.Softmax(dim=1))
+def optimizer_of_another_model(lr: float):
+    model, optimizer = model_and_optimizer(lr)
+    model, _ = model_and_optimizer(lr)  # the model cell run again
+    return model, optimizer
+
+
+def softmax_model_and_optimizer(lr: float):
+    model = nn.Sequential(*model_and_optimizer(lr)[0], nn.Softmax(dim=1))
+    return model, torch.optim.Adam(model.parameters(), lr=lr)
 
 
 def make_loop(*, report: str = "sample mean", softmax: bool = False, zero_grad: bool = True,
-              targets=lambda y: y, optimizer=None):
-    """A training loop as students write it; the keywords put in one mistake each."""
+              targets=lambda y: y, optimizer=None, keep: str = "copy"):
+    """A whole training loop as students write it; the keywords put in one mistake each. ``keep``: "copy"
+    (copy.deepcopy of the best state_dict), "reference" (the state_dict itself, no copy), "none" (the last epoch)."""
 
-    def train_loop(model, batches, given_optimizer, epochs):
+    def fit(model, train_loader, x_val, y_val, given_optimizer, epochs):
         opt = optimizer(model) if optimizer else given_optimizer
         loss_fn = nn.CrossEntropyLoss()
-        losses = []
+        losses, val_losses, best = [], [], None
         for _ in range(epochs):
             model.train()
             batch_losses, sizes = [], []
-            for x, y in batches:
+            for x, y in train_loader:
                 out = model(x)
                 loss = loss_fn(torch.softmax(out, dim=1) if softmax else out, targets(y))
                 if zero_grad:
@@ -59,9 +69,16 @@ def make_loop(*, report: str = "sample mean", softmax: bool = False, zero_grad: 
             weighted = sum(b * n for b, n in zip(batch_losses, sizes, strict=True))
             losses.append({"sample mean": weighted / sum(sizes), "last batch": batch_losses[-1],
                            "batch mean": sum(batch_losses) / len(batch_losses), "sum": weighted}[report])
-        return losses
+            model.eval()
+            with torch.no_grad():
+                val_losses.append(loss_fn(model(x_val), y_val).item())
+            if val_losses[-1] == min(val_losses):
+                best = copy.deepcopy(model.state_dict()) if keep == "copy" else model.state_dict()
+        if keep != "none":
+            model.load_state_dict(best)
+        return losses, val_losses
 
-    return train_loop
+    return fit
 
 
 SOLUTIONS = [
@@ -69,8 +86,8 @@ SOLUTIONS = [
     (check.exercise_2, cross_entropy),
     (check.exercise_3, lambda c: math.log(1 + (c - 1) / math.e)),
     (check.exercise_4, make_loop()),
-    (check.exercise_5, fixed_model),
-    (check.exercise_6, lambda y: y.view(-1).long()),
+    (check.exercise_5, model_and_optimizer),
+    (check.exercise_6, lambda y: y - 1),
 ]
 
 
@@ -112,12 +129,17 @@ WRONG_ANSWERS = [
     (check.exercise_4, make_loop(targets=lambda y: y.float()), "they were made float"),
     (check.exercise_4, make_loop(optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=1e-4)),
      "reference loop reaches"),
-    (check.exercise_5, buggy_model, "nn.Softmax"),
-    (check.exercise_5, lambda: nn.Sequential(nn.Linear(13, 3), nn.Softmax(dim=1), nn.Identity()), "floor"),
-    (check.exercise_5, lambda: nn.Linear(13, 1), "(5, 3)"),
-    (check.exercise_6, lambda y: y.view(-1), ".long()"),
-    (check.exercise_6, lambda y: y.long(), ".view(-1)"),
-    (check.exercise_6, lambda y: nn.functional.one_hot(y.view(-1).long(), 3).argmax(dim=1).flip(0), "classes"),
+    (check.exercise_4, make_loop(keep="reference"), "without the copy"),
+    (check.exercise_4, lambda *args: make_loop()(*args)[0], "return two lists"),
+    (check.exercise_4, make_loop(keep="none"), "last epoch's weights"),
+    (check.exercise_5, optimizer_of_another_model, "another model's"),
+    (check.exercise_5, lambda lr: model_and_optimizer(lr)[0], "return two things"),
+    (check.exercise_5, lambda lr: model_and_optimizer(0.0), "learning rate"),
+    (check.exercise_5, softmax_model_and_optimizer, "ends in nn.Softmax"),
+    (check.exercise_6, lambda y: y % 3, "% 3"),
+    (check.exercise_6, lambda y: y.clamp(max=2), "clamping"),
+    (check.exercise_6, lambda y: (y - 1).float(), "int64"),
+    (check.exercise_6, lambda y: (y - 1).view(-1, 1), "(N,)"),
 ]
 
 
@@ -178,7 +200,9 @@ def test_in_korean_the_checkers_of_notebook_03_answer_in_korean(korean, session_
     last = check.exercise_4(make_loop(report="last batch")).message
     assert "마지막 배치에는 구역 324개 중 4개만 있습니다" in last, last
     underflow = check.exercise_1(global_max_softmax).message
-    assert underflow.startswith("로짓 행 [-1000.0, -999.0, -998.0]에서 [nan, nan, nan]이(가) 나왔습니다: "), underflow
+    assert underflow.startswith("로짓 행 [-1000.0, -999.0, -998.0]의 결과가 [nan, nan, nan]입니다: "), underflow
     solved = check.exercise_3(lambda c: math.log(1 + (c - 1) / math.e))
     assert solved.status == CORRECT, solved
-    assert re.search(r"MNIST의 클래스 10개에서는 1\.461로, .* 63%입니다", solved.message), solved
+    assert re.search(r"MNIST의 클래스 10개에서는 하한이 1\.461, .* 63%입니다", solved.message), solved
+    wrong_digit = check.exercise_6(lambda y: y % 3).message
+    assert "% 3을 쓰면 가격대 3(높음)이" in wrong_digit, wrong_digit

@@ -6,9 +6,10 @@ split the notebook never uses (``UNSEEN_SEED``), and returns a ``Feedback``.
     exercise_1  softmax(z) that never overflows
     exercise_2  cross-entropy by hand
     exercise_3  the extra-Softmax loss floor for C classes
-    exercise_4  the training loop (CrossEntropyLoss on class indices, the epoch's loss averaged over samples)
-    exercise_5  diagnose this run: a loss that stalls (an extra nn.Softmax)
-    exercise_6  diagnose this run: notebook 02's targets
+    exercise_4  the whole training loop: CrossEntropyLoss on class indices, the epoch's loss averaged over
+                samples, the validation loss per epoch, the best epoch's weights kept
+    exercise_5  diagnose this run: a loss that never moves (the optimizer holds another model's weights)
+    exercise_6  diagnose this run: bands numbered 1, 2, 3 (class indices start at 0)
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import notebook
 from helpers.boston import boston_splits
-from helpers.data import TensorBatches
 from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.metrics import multiclass_accuracy
-from helpers.models import boston_band_mlp, last_layer
-from helpers.training import predict, train_one_epoch
+from helpers.models import boston_band_mlp, last_layer, model_device
+from helpers.training import eval_mode, predict, train_one_epoch
 
 #: The settings cell's values (SEED and DEVICE aside) that the self-check's claims are about;
 #: tests/test_lessons.py keeps them equal to the notebook's.
@@ -44,9 +45,10 @@ Tensor = torch.Tensor
 
 #: The split and weights the training checkers use: a seed the lesson never shows.
 UNSEEN_SEED = 2718
-#: Exercise 4's loop: batches of 80 (324 training tracts: four of 80 and a short one of 4), Adam.
+#: Exercise 4's loop: batches of 80 (324 training tracts: four of 80 and a short one of 4), Adam, 15 epochs
+#: (the unseen split's validation loss is lowest in epoch 4, so keeping the last epoch's weights shows).
 LOOP_BATCH, LOOP_EPOCHS, LOOP_LR = 80, 15, 0.01
-#: Exercise 4: the last epoch's training loss must be below this (the extra-Softmax floor is 0.551).
+#: Exercises 4 and 5: the training loss must get below this (the extra-Softmax floor is 0.551).
 LOOP_LEVEL = 0.5
 #: Exercise 4, for a loop that trains differently from the reference: validation accuracy within this of it.
 LOOP_TOLERANCE = 0.08
@@ -171,8 +173,8 @@ def exercise_3(loss_floor: Callable[[int], float]) -> Verdict:
 
 
 # ----------------------------------------------------------------------------------------------
-# Exercise 4: the loop. The checker trains a fresh 13-32-16-3 model with the student's loop on the
-# unseen split, and replays the reference loop and the usual mistakes from the same start (same
+# Exercise 4: the whole loop. The checker trains a fresh 13-32-16-3 model with the student's loop on
+# the unseen split, and replays the reference loop and the usual mistakes from the same start (same
 # weights, same batch order), so that it can say which one the student's numbers are.
 
 
@@ -190,26 +192,36 @@ def _loop_model() -> nn.Sequential:
     return model
 
 
-def _loop_batches() -> TensorBatches:
+def _loop_loader() -> DataLoader:
+    """Shuffled batches of LOOP_BATCH from the unseen split; a fresh loader always gives the same order."""
     x, y, _, _ = _band_data()
-    return TensorBatches(x, y, LOOP_BATCH, seed=UNSEEN_SEED)
+    return DataLoader(TensorDataset(x, y), batch_size=LOOP_BATCH, shuffle=True,
+                      generator=torch.Generator().manual_seed(UNSEEN_SEED))
+
+
+def _val_loss(model: nn.Module) -> float:
+    _, _, x_val, y_val = _band_data()
+    with eval_mode(model):
+        return nn.functional.cross_entropy(model(x_val), y_val).item()
 
 
 @functools.lru_cache(maxsize=4)
-def _replay(mistake: str) -> tuple[dict[str, tuple[float, ...]], float]:
+def _replay(mistake: str) -> tuple[dict[str, tuple[float, ...]], tuple[float, ...], float]:
     """Train the reference loop (``mistake`` "none"), or one with "no zero_grad" or "softmax before the loss".
 
-    Returns what each way of reporting the epoch's loss gives ({"sample mean": per-epoch values, ...})
-    and the trained model's validation accuracy.
+    Returns what each way of reporting the epoch's training loss gives ({"sample mean": per-epoch
+    values, ...}), the validation loss after each epoch, and the best epoch's validation accuracy.
     """
-    model, batches = _loop_model(), _loop_batches()
+    model, loader = _loop_model(), _loop_loader()
     optimizer = torch.optim.Adam(model.parameters(), lr=LOOP_LR)
     loss_fn = nn.CrossEntropyLoss()
     reports: dict[str, list[float]] = {"sample mean": [], "last batch": [], "batch mean": [], "sum": [],
                                        "sum of batch means": []}
+    val_losses, best_weights = [], None
     for _ in range(LOOP_EPOCHS):
+        model.train()
         losses, sizes = [], []
-        for x, y in batches:
+        for x, y in loader:
             out = model(x)
             loss = loss_fn(torch.softmax(out, dim=1) if mistake == "softmax" else out, y)
             if mistake != "no zero_grad":
@@ -223,8 +235,13 @@ def _replay(mistake: str) -> tuple[dict[str, tuple[float, ...]], float]:
         reports["batch mean"].append(sum(losses) / len(losses))
         reports["sum"].append(sum(l * n for l, n in zip(losses, sizes, strict=True)))
         reports["sum of batch means"].append(sum(losses))
+        val_losses.append(_val_loss(model))
+        if val_losses[-1] == min(val_losses):
+            best_weights = copy.deepcopy(model.state_dict())
+    model.load_state_dict(best_weights)
     _, _, x_val, y_val = _band_data()
-    return {k: tuple(v) for k, v in reports.items()}, multiclass_accuracy(predict(model, x_val), y_val)
+    return ({k: tuple(v) for k, v in reports.items()}, tuple(val_losses),
+            multiclass_accuracy(predict(model, x_val), y_val))
 
 
 def _same(got: Sequence[float], expected: Sequence[float]) -> bool:
@@ -247,18 +264,52 @@ def _reporting(last: int, n: int, batch: int) -> dict[str, str]:
     }
 
 
+def _two_lists(got: object) -> tuple[list[float], list[float]] | None:
+    """``got`` as (training losses, validation losses), or None if it is not two sequences of numbers."""
+    if not isinstance(got, Sequence) or isinstance(got, (str, bytes)) or len(got) != 2:
+        return None
+    parts = []
+    for part in got:
+        if not isinstance(part, Sequence) or isinstance(part, (str, bytes)):
+            return None
+        try:
+            parts.append([float(v) for v in part])
+        except (TypeError, ValueError):
+            return None
+    return parts[0], parts[1]
+
+
+def _best_weights_kept(model: nn.Module, val_losses: Sequence[float]) -> str | None:
+    """None if the model ends with the weights of its lowest validation loss, else what to tell."""
+    final, best = _val_loss(model), min(val_losses)
+    if math.isclose(final, best, rel_tol=1e-4, abs_tol=1e-6):
+        return None
+    epoch = list(val_losses).index(best) + 1
+    if math.isclose(final, val_losses[-1], rel_tol=1e-4, abs_tol=1e-6):
+        return tr("the model ends with the last epoch's weights (validation loss {last:.3f}), not those of epoch "
+                  "{epoch} ({best:.3f}). Keep copy.deepcopy(model.state_dict()) whenever the validation loss is the "
+                  "lowest so far, and load it with model.load_state_dict(...) after the loop: model.state_dict() "
+                  "without the copy holds the model's own tensors, which every later step changes.",
+                  last=val_losses[-1], epoch=epoch, best=best)
+    return tr("the model ends with weights whose validation loss is {final:.3f}, but your lowest validation loss "
+              "was {best:.3f}, in epoch {epoch}: keep a copy of the weights of that epoch and load it after the loop.",
+              final=final, best=best, epoch=epoch)
+
+
 @checker("Exercise 4")
-def exercise_4(train_loop: Callable[..., Sequence[float]]) -> Verdict:
-    """``train_loop(model, batches, optimizer, epochs)`` -> each epoch's training loss, averaged over its samples.
+def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
+    """``fit(model, train_loader, X_val, y_val, optimizer, epochs)`` -> (training losses, validation losses),
+    one per epoch, the training loss averaged over the epoch's samples; the model ends with the best epoch's
+    weights.
 
     Runs the student's loop on the unseen split, then compares with the reference loop and the
     usual mistakes replayed from the same start.
     """
     x, y, x_val, y_val = _band_data()
-    model, batches = _loop_model(), _loop_batches()
+    model, loader = _loop_model(), _loop_loader()
     optimizer = torch.optim.Adam(model.parameters(), lr=LOOP_LR)
     try:
-        got = student(train_loop, model, batches, optimizer, LOOP_EPOCHS)
+        got = student(fit, model, loader, x_val.clone(), y_val.clone(), optimizer, LOOP_EPOCHS)
     except StudentError as error:
         text = str(error)
         if "multi-target" in text or "1D target" in text:
@@ -267,25 +318,40 @@ def exercise_4(train_loop: Callable[..., Sequence[float]]) -> Verdict:
                             where=error.where))
         if "target dtype" in text or ("expected" in text and "Float" in text):
             return wrong(tr("CrossEntropyLoss refused the targets ({where}): they were made float. Class indices "
-                            "stay int64 (N,); notebook 02's float (N, 1) targets belong to BCELoss.",
+                            "stay int64 (N,); lesson 02's float (N, 1) targets belong to BCELoss.",
                             where=error.where))
         raise
-    if not isinstance(got, Sequence) or isinstance(got, (str, bytes)):
-        return wrong(tr("it returned {type_name}; return a list with one training loss per epoch.",
+    lists = _two_lists(got)
+    if lists is None:
+        return wrong(tr("it returned {type_name}; return two lists, the training losses and the validation "
+                        "losses, one number per epoch: return train_losses, val_losses.",
                         type_name=type(got).__name__))
-    if len(got) != LOOP_EPOCHS:
-        return wrong(tr("it returned {n_got} values for {epochs} epochs: append one loss per epoch, after the loop "
-                        "over the batches.", n_got=len(got), epochs=LOOP_EPOCHS))
-    values = [float(v) for v in got]
-    if not all(math.isfinite(v) for v in values):
+    values, val_values = lists
+    if len(values) != LOOP_EPOCHS or len(val_values) != LOOP_EPOCHS:
+        return wrong(tr("it returned {n_train} training and {n_val} validation losses for {epochs} epochs: append "
+                        "one of each per epoch, after the loop over the batches.",
+                        n_train=len(values), n_val=len(val_values), epochs=LOOP_EPOCHS))
+    if not all(math.isfinite(v) for v in values + val_values):
         return wrong(tr("the losses are not all finite: {values}.", values=[round(v, 3) for v in values]))
     n, last = len(x), len(x) % LOOP_BATCH or LOOP_BATCH
-    reference, reference_accuracy = _replay("none")
+    reference, reference_val, reference_accuracy = _replay("none")
     if _same(values, reference["sample mean"]):
+        if not _same(val_values, reference_val):
+            return wrong(tr("your training losses are right, but your validation losses {got} are not the "
+                            "reference's {expected}: after each epoch's batches, measure loss_fn(model(X_val), "
+                            "y_val).item() in model.eval() mode under torch.no_grad().",
+                            got=[round(v, 3) for v in val_values[:3]],
+                            expected=[round(v, 3) for v in reference_val[:3]]))
+        problem = _best_weights_kept(model, val_values)
+        if problem:
+            return wrong(problem)
+        best = val_values.index(min(val_values)) + 1
         return correct(tr("on a split the lesson never used ({n} tracts, batches of {batch} and one of {last}), the "
-                          "loss fell from {first:.3f} to {final:.3f} in {epochs} epochs, exactly as the reference "
-                          "loop's, averaged over each epoch's tracts.",
-                          n=n, batch=LOOP_BATCH, last=last, first=values[0], final=values[-1], epochs=LOOP_EPOCHS))
+                          "training loss fell from {first:.3f} to {final:.3f} in {epochs} epochs, exactly as the "
+                          "reference loop's; the validation loss was lowest in epoch {best} ({val:.3f}), and the "
+                          "model ends with that epoch's weights.",
+                          n=n, batch=LOOP_BATCH, last=last, first=values[0], final=values[-1], epochs=LOOP_EPOCHS,
+                          best=best, val=min(val_values)))
     for kind, message in _reporting(last=last, n=n, batch=LOOP_BATCH).items():
         if _same(values, reference[kind]):
             return wrong(message)
@@ -296,74 +362,116 @@ def exercise_4(train_loop: Callable[..., Sequence[float]]) -> Verdict:
         ("no zero_grad", tr("the losses match a loop that never calls optimizer.zero_grad(): each step adds its "
                             "gradients to all the earlier ones. Call optimizer.zero_grad() before loss.backward().")),
     ):
-        replayed, _ = _replay(mistake)
+        replayed, _, _ = _replay(mistake)
         if any(_same(values, replayed[kind]) for kind in replayed):
             return wrong(message)
     if all(torch.equal(p, _loop_start()[k]) for k, p in model.state_dict().items()):
         return wrong(tr("the model's weights did not change: call loss.backward() and then optimizer.step() for "
                         "every batch."))
+    problem = _best_weights_kept(model, val_values)
+    if problem:
+        return wrong(problem)
     accuracy = multiclass_accuracy(predict(model, x_val), y_val)
-    if values[-1] > LOOP_LEVEL or accuracy < reference_accuracy - LOOP_TOLERANCE:
+    if min(values) > LOOP_LEVEL or accuracy < reference_accuracy - LOOP_TOLERANCE:
         stuck = (tr(" It never fell below {floor:.3f}, the floor of a softmax applied twice: if your loop applies a "
                     "softmax before the loss, remove it.", floor=floor_for(3)) if min(values) >= floor_for(3) else "")
-        return wrong(tr("after {epochs} epochs your loop reports a training loss of {last:.3f} and the model "
-                        "reaches validation accuracy {accuracy:.3f}; the reference loop reaches "
+        return wrong(tr("after {epochs} epochs your loop reports a lowest training loss of {last:.3f}, and the "
+                        "model it keeps reaches validation accuracy {accuracy:.3f}; the reference loop reaches "
                         "{reference_last:.3f} and {reference_accuracy:.3f}.{stuck} Compare your loop with the steps "
-                        "per batch in Section 4.",
-                        epochs=LOOP_EPOCHS, last=values[-1], accuracy=accuracy,
-                        reference_last=reference['sample mean'][-1], reference_accuracy=reference_accuracy,
+                        "per batch in Section 6.",
+                        epochs=LOOP_EPOCHS, last=min(values), accuracy=accuracy,
+                        reference_last=min(reference['sample mean']), reference_accuracy=reference_accuracy,
                         stuck=stuck))
     return correct(tr("your loop trains differently from the reference (a different optimizer or order?), but it "
-                      "works: training loss {last:.3f} (below {level}), validation accuracy {accuracy:.3f} (the "
-                      "reference's: {reference_accuracy:.3f}).",
-                      last=values[-1], level=LOOP_LEVEL, accuracy=accuracy, reference_accuracy=reference_accuracy))
+                      "works: lowest training loss {last:.3f} (below {level}), and the model it keeps, from its best "
+                      "validation epoch, reaches validation accuracy {accuracy:.3f} (the reference's: "
+                      "{reference_accuracy:.3f}).",
+                      last=min(values), level=LOOP_LEVEL, accuracy=accuracy, reference_accuracy=reference_accuracy))
 
 
 @checker("Exercise 5 (diagnose this run)")
-def exercise_5(fixed_model: Callable[[], nn.Module]) -> Verdict:
-    """``fixed_model()`` -> a fresh 13-32-16-3 model whose training loss falls below the extra-Softmax floor."""
+def exercise_5(make_model_and_optimizer: Callable[[float], tuple[nn.Module, torch.optim.Optimizer]]) -> Verdict:
+    """``make_model_and_optimizer(lr)`` -> (a fresh 13-32-16-3 model, an Adam optimizer over ITS parameters)."""
     x, y, _, _ = _band_data()
     torch.manual_seed(UNSEEN_SEED)
-    model = student(fixed_model)
-    if not isinstance(model, nn.Module):
-        return wrong(tr("fixed_model() returned {type_name}; return the model (an nn.Module).",
-                        type_name=type(model).__name__))
-    if isinstance(last_layer(model), nn.Softmax):
-        return wrong(tr("the model still ends in nn.Softmax. CrossEntropyLoss applies softmax itself: delete the "
-                        "last layer so the model outputs logits."))
+    got = student(make_model_and_optimizer, 0.01)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return wrong(tr("it returned {type_name}; return two things, the model and its optimizer: return model, "
+                        "optimizer.", type_name=type(got).__name__))
+    model, optimizer = got
+    if not isinstance(model, nn.Module) or not isinstance(optimizer, torch.optim.Optimizer):
+        return wrong(tr("it returned ({first}, {second}); return the model (an nn.Module) first, then the "
+                        "optimizer.", first=type(model).__name__, second=type(optimizer).__name__))
+    owned = {id(p) for p in model.parameters()}
+    updated = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if not owned & updated:
+        return wrong(tr("the optimizer updates none of this model's weights: it was made from another model's "
+                        ".parameters(). That is the classmate's bug: the model cell ran again after the optimizer "
+                        "was made, so optimizer.step() changes the old model and the new one never learns. Make "
+                        "the optimizer from model.parameters() after making the model."))
+    if owned - updated:
+        return wrong(tr("the optimizer holds only {held} of the model's {total} weight tensors: make it from "
+                        "model.parameters().", held=len(owned & updated), total=len(owned)))
+    device = model_device(model)
+    x, y = x.to(device), y.to(device)
     with torch.no_grad():
         out = student(model, x[:5])
-    if out.shape != (5, 3):
+    if not isinstance(out, Tensor) or out.shape != (5, 3):
+        got_shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
         return wrong(tr("5 tracts gave outputs of shape {out_shape}; the model needs 3 logits per tract: (5, 3).",
-                        out_shape=tuple(out.shape)))
-    loss = _train(model, x, y, epochs=100)
-    if loss >= floor_for(3):
-        return wrong(tr("after 100 epochs the training loss is {loss:.3f}, still above the floor {floor:.3f}: the "
-                        "symptom is still there. Look for a softmax anywhere in the model.",
-                        loss=loss, floor=floor_for(3)))
-    return correct(tr("retrained for 100 epochs on a split the lesson never used: the training loss fell to "
-                      "{loss:.3f}, below the floor {floor:.3f} that the classmate's model could not cross.",
-                      loss=loss, floor=floor_for(3)))
+                        out_shape=got_shape))
+    if isinstance(last_layer(model), nn.Softmax):
+        return wrong(tr("the model ends in nn.Softmax. CrossEntropyLoss applies softmax itself: end with the "
+                        "nn.Linear that outputs the logits."))
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    losses = []
+    for _ in range(100):
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    if losses[-1] > LOOP_LEVEL:
+        return wrong(tr("your model and optimizer belong together, but 100 full-batch steps take the training loss "
+                        "only from {first:.3f} to {last:.3f} (the lesson's model gets below {level}): check the "
+                        "learning rate you pass to Adam (lr=lr).", first=losses[0], last=losses[-1],
+                        level=LOOP_LEVEL))
+    return correct(tr("the optimizer holds this model's weights: on a split the lesson never used, 100 full-batch "
+                      "steps take the training loss from {first:.3f} to {last:.3f}, where the classmate's stayed "
+                      "where it started.", first=losses[0], last=losses[-1]))
 
 
 @checker("Exercise 6 (diagnose this run)")
 def exercise_6(fix_targets: Callable[[Tensor], Tensor]) -> Verdict:
-    """``fix_targets(y)``: float targets (N, 1) as notebook 02 made them -> class indices int64 (N,)."""
-    y_float = torch.tensor([[2.0], [0.0], [1.0], [1.0], [2.0], [0.0], [0.0]])
-    got = student(fix_targets, y_float.clone())
+    """``fix_targets(y)``: bands numbered 1, 2, 3 (int64, (N,)) -> class indices 0, 1, 2 of the same bands."""
+    numbered = torch.tensor([3, 1, 2, 2, 3, 1, 1])
+    expected = numbered - 1
+    got = student(fix_targets, numbered.clone())
     if not isinstance(got, Tensor):
         return wrong(tr("it returned a {type_name}; return a tensor.", type_name=type(got).__name__))
-    if got.ndim != 1:
-        return wrong(tr("shape {got_shape}: CrossEntropyLoss wants (N,), one class index per tract. Use .view(-1).",
+    if got.shape != expected.shape:
+        return wrong(tr("shape {got_shape}: CrossEntropyLoss wants (N,), one class index per tract, as it came in.",
                         got_shape=tuple(got.shape)))
     if got.dtype != torch.int64:
-        return wrong(tr("dtype {dtype}: class indices must be int64. Use .long().", dtype=got.dtype))
-    if not torch.equal(got, y_float.view(-1).long()):
-        return wrong(tr("the classes changed: {expected} became {got}. Only the shape and dtype need fixing.",
-                        expected=y_float.view(-1).long().tolist(), got=got.tolist()))
-    x, y, _, _ = _band_data()
-    torch.manual_seed(UNSEEN_SEED)
-    model = boston_band_mlp()
-    loss = _train(model, x, student(fix_targets, y.float().view(-1, 1)), epochs=50)
-    return correct(tr("the loss runs without an error: 50 epochs on the Boston bands reach training loss {loss:.3f} "
-                      "(it starts near log 3 = 1.099).", loss=loss))
+        return wrong(tr("dtype {dtype}: class indices must be int64, as they came in.", dtype=got.dtype))
+    if torch.equal(got, expected):
+        x, y, _, _ = _band_data()
+        torch.manual_seed(UNSEEN_SEED)
+        model = boston_band_mlp()
+        loss = _train(model, x, student(fix_targets, y + 1), epochs=50)
+        return correct(tr("the bands 1, 2, 3 became the class indices 0, 1, 2, in the same order; 50 epochs on a "
+                          "split the lesson never used reach training loss {loss:.3f} (it starts near log 3 = "
+                          "1.099).", loss=loss))
+    shown = tr("{numbered} became {got}, but the same bands as class indices are {expected}",
+               numbered=numbered.tolist(), got=got.tolist(), expected=expected.tolist())
+    if torch.equal(got, numbered % 3):
+        return wrong(tr("{shown}: with % 3, band 3 (high) became 0, the index of the low band, so the model would "
+                        "learn to call high tracts low. Subtract 1 from every target: each band keeps its place.",
+                        shown=shown))
+    if torch.equal(got, numbered.clamp(max=2)):
+        return wrong(tr("{shown}: clamping merged bands 2 and 3 into one class and left nothing at 0. Subtract 1 "
+                        "from every target.", shown=shown))
+    if got.min() < 0 or got.max() > 2:
+        return wrong(tr("{shown}: with three logits the class indices run from 0 to 2.", shown=shown))
+    return wrong(tr("{shown}: only the numbering changes, not which tracts share a band.", shown=shown))
