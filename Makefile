@@ -4,6 +4,8 @@
 #   make test   lint, unit tests of helpers/ and instructor/, every notebook under nbval, the Korean lessons
 #               with no system Hangul font (make hangul), the lessons' claims
 #   make run    execute every notebook with papermill into build/ (summary.json, HTML pages)
+#   make site   the course as a website from make run's notebooks: build/site/ (English), build/site/ko/ (Korean)
+#   make site-test  every page of the site in headless Chromium: console, links, images, math, Hangul, search, phone
 #   make bench  the source's MNIST pipeline against the in-memory one (ARGS=--quick: smoke run)
 #   make e2e    Run All in JupyterLab in headless Chromium; screenshots and report in build/e2e/
 #   make seeds  every lesson at SEED 0-29 (ARGS="--only 02 --seeds 30-59"): do the self-checks hold?
@@ -24,7 +26,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # nbval runs the notebooks two at a time (each notebook keeps its own kernel); 1 to run them in turn.
 NBVAL_WORKERS ?= 2
 
-.PHONY: install dev-install oldest run test lint unit nbval hangul claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
+.PHONY: install dev-install oldest run site site-test test lint unit nbval hangul claims lab lab-ko bench e2e seeds dist dist-test hub-test measure clean
 
 install: $(STAMP)
 dev-install: $(DEV_STAMP)
@@ -45,8 +47,24 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 run: $(DEV_STAMP)
 	COURSE_PROGRESS=0 $(PY) -m instructor.run $(ARGS)
 
+# The course website (instructor/site.py; its pages and settings in docs/): Sphinx, MyST-NB and Furo from
+# requirements-dev.txt, MathJax from npm into docs/node_modules, so that the math renders offline. It shows the
+# notebooks as make run last executed them and stops if one is missing or failed: run make run (or make run
+# ARGS=--quick, about 4 minutes) first. Serve it with: $(PY) -m http.server -d build/site
+DOCS_NPM := docs/node_modules/.package-lock.json
+
+$(DOCS_NPM): docs/package-lock.json
+	npm ci --prefix docs --no-audit --no-fund
+
+site: $(DEV_STAMP) $(DOCS_NPM)
+	$(PY) -m instructor.site $(ARGS)
+
+# Every page of build/site in headless Chromium (tests/test_site.py), after make site.
+site-test: $(DEV_STAMP)
+	$(PY) -m pytest tests/test_site.py -m browser -v -p no:cacheprovider --durations=5 $(ARGS)
+
 lint: $(DEV_STAMP)
-	$(PY) -m ruff check helpers instructor tests notebooks deploy
+	$(PY) -m ruff check helpers instructor tests notebooks deploy docs
 
 unit: $(DEV_STAMP)
 	$(PY) -m pytest tests -q -m "not browser and not claims and not dist and not hangul" --cov=helpers --cov-report=term-missing:skip-covered --cov-fail-under=90
