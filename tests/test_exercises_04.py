@@ -257,8 +257,8 @@ def test_toy_digits_are_learnable_but_not_trivial():
 
 def test_in_korean_the_checkers_of_notebook_04_answer_in_korean(korean, session_untouched):
     flattened = check.exercise_1(FLATTEN_WRONG["flattens the batch too"][0]).message
-    assert flattened.startswith("이미지 64장짜리 배치가 긴 한 행(모양 (") and "배치 차원까지 평탄화했습니다" in flattened, (
-        flattened)
+    assert flattened.startswith("이미지 64장짜리 배치가 긴 한 행(모양 ("), flattened
+    assert "배치 차원까지 평탄화했습니다" in flattened, flattened
     away = check.exercise_3(write_loop(flatten="all")).message
     assert away.startswith("모델이 받은 것은 긴 한 행, 모양 (") and "번째 줄: " in away, away
     stats = check.exercise_2(STATS_WRONG["the variance"][0]).message

@@ -365,9 +365,11 @@ def _small_cnn_reference(convs: list[nn.Conv2d], linear: nn.Linear) -> nn.Sequen
 
 @checker("Exercise 5")
 def exercise_5(model_class: type[nn.Module]) -> Verdict:
-    """``SmallCNN``: conv 1->6 (5x5) + ReLU + max-pool 2, conv 6->12 (3x3) + ReLU + max-pool 2, flatten, Linear(300, 10)."""
+    """``SmallCNN``: conv 1->6 (5x5) + ReLU + max-pool 2, conv 6->12 (3x3) + ReLU + max-pool 2, flatten,
+    Linear(300, 10)."""
     if not isinstance(model_class, type):
-        return wrong(tr("pass the class itself (SmallCNN), not an object of type {got}.", got=type(model_class).__name__))
+        return wrong(tr("pass the class itself (SmallCNN), not an object of type {got}.",
+                        got=type(model_class).__name__))
     try:
         model = student(model_class)
     except StudentError as error:
@@ -418,8 +420,9 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
                         "ReLU, max-pool, flatten, Linear: check the order, a missing ReLU or pooling, and that the "
                         "flatten keeps the batch dimension."))
     count = sum(p.numel() for p in model.parameters())
-    return correct(tr("{count:,} weights; a batch (5, 1, 28, 28) gives logits (5, 10), the same as the course's network "
-                      "with your weights, and nn.Linear takes 12 x 5 x 5 = 300 numbers per image.", count=count))
+    return correct(tr("{count:,} weights; a batch (5, 1, 28, 28) gives logits (5, 10), the same as the course's "
+                      "network with your weights, and nn.Linear takes 12 x 5 x 5 = 300 numbers per image.",
+                      count=count))
 
 
 @checker("Exercise 6 (diagnose this run)")
