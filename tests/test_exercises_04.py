@@ -153,22 +153,57 @@ def test_exercise_4(session_untouched):
         expect(check.exercise_4(answer), fragment)
 
 
-# Exercise 5: the source's model as nn.Sequential
-def source_sequential():
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+# Exercise 5: a small CNN as an nn.Module class, its nn.Linear's in_features worked out
+def small_cnn(*, in_features=300, init=True, softmax=False, relu=True, pool_once=False, flatten="keep",
+              convs=((1, 6, 5), (6, 12, 3))):
+    """A student's ``SmallCNN`` class: the solution, or one usual mistake."""
+
+    class SmallCNN(nn.Module):
+        def __init__(self):
+            if init:
+                super().__init__()
+            self.conv1 = nn.Conv2d(*convs[0][:2], kernel_size=convs[0][2])
+            self.conv2 = nn.Conv2d(*convs[1][:2], kernel_size=convs[1][2])
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(in_features, 10)
+
+        def forward(self, x):
+            act = torch.relu if relu else (lambda t: t)
+            x = self.pool(act(self.conv1(x)))
+            x = act(self.conv2(x))
+            if not pool_once:
+                x = self.pool(x)
+            x = {"keep": lambda t: t.view(t.size(0), -1), "mix": lambda t: t.view(-1, t.size(0)).T}[flatten](x)
+            x = self.fc(x)
+            return torch.softmax(x, dim=1) if softmax else x
+
+    return SmallCNN
 
 
-SEQUENTIAL_WRONG = {
-    "no Flatten": (lambda: source_sequential()[1:], "nn.Flatten()"),
-    "a Softmax at the end": (lambda: nn.Sequential(*source_sequential(), nn.Softmax(dim=1)), "Softmax"),
-    "a ReLU after the last layer": (lambda: nn.Sequential(*source_sequential(), nn.ReLU()), "nothing after the last"),
+class UntouchedCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        raise NotImplementedError  # YOUR CODE HERE
+
+
+CNN_WRONG = {
+    "the lesson's in_features": (small_cnn(in_features=784), "lesson's CNN"),
+    "the height only halved": (small_cnn(in_features=12 * 7 * 7), "K - 1"),
+    "another in_features": (small_cnn(in_features=432), "(H + 2P - K) // S + 1"),
+    "no super().__init__()": (small_cnn(init=False), "super().__init__()"),
+    "a softmax at the end": (small_cnn(softmax=True), "softmax"),
+    "no ReLU": (small_cnn(relu=False), "something else"),
+    "the wrong kernels": (small_cnn(convs=((1, 6, 3), (6, 12, 3))), "nn.Conv2d(1, 6, kernel_size=5)"),
+    "one pooling layer": (small_cnn(in_features=12 * 10 * 10, pool_once=True), "check the height"),
+    "a flatten that mixes images": (small_cnn(flatten="mix"), "something else"),
+    "an instance, not the class": (small_cnn()(), "class itself"),
 }
 
 
 def test_exercise_5(session_untouched):
-    assert check.exercise_5(source_sequential).passed
-    assert check.exercise_5(untouched).status == NOT_ATTEMPTED
-    for answer, fragment in SEQUENTIAL_WRONG.values():
+    assert check.exercise_5(small_cnn()).passed
+    assert check.exercise_5(UntouchedCNN).status == NOT_ATTEMPTED
+    for answer, fragment in CNN_WRONG.values():
         expect(check.exercise_5(answer), fragment)
 
 
@@ -222,10 +257,10 @@ def test_toy_digits_are_learnable_but_not_trivial():
 
 def test_in_korean_the_checkers_of_notebook_04_answer_in_korean(korean, session_untouched):
     flattened = check.exercise_1(FLATTEN_WRONG["flattens the batch too"][0]).message
-    assert flattened.startswith("크기 64인 배치가 긴 한 행 (") and "배치 차원까지 평탄화했습니다" in flattened, (
-        flattened)
+    assert flattened.startswith("이미지 64장짜리 배치가 긴 한 행(모양 ("), flattened
+    assert "배치 차원까지 평탄화했습니다" in flattened, flattened
     away = check.exercise_3(write_loop(flatten="all")).message
-    assert away.startswith("모델이 긴 한 행 (") and "번째 줄: " in away, away
+    assert away.startswith("모델이 받은 것은 긴 한 행, 모양 (") and "번째 줄: " in away, away
     stats = check.exercise_2(STATS_WRONG["the variance"][0]).message
-    assert re.fullmatch(r"0\.\d{4}는 분산입니다\. 표준편차는 그 제곱근입니다\.", stats), stats
+    assert re.fullmatch(r"표준편차로 돌려준 0\.\d{4} 값은 분산입니다\. 표준편차는 그 제곱근입니다\.", stats), stats
     assert repr(check.exercise_6(None)).startswith("[ ] 연습 6 (실행 진단): 아직 풀지 않음.")

@@ -7,7 +7,7 @@ The checkers never load MNIST: they make small images on the fly (``toy_digits``
     exercise_2  pixel_stats(images): one mean, one standard deviation
     exercise_3  train_epoch(model, loader, loss_fn, optimizer): the training loop, with the flatten
     exercise_4  accuracy(model, batches): evaluation in eval mode, without gradients
-    exercise_5  build_model(): the source's network as an nn.Sequential
+    exercise_5  SmallCNN: a small CNN written as an nn.Module class, its nn.Linear's in_features worked out
     exercise_6  the drill: a flatten that mixes images, fixed
 """
 
@@ -24,13 +24,11 @@ from helpers.data import TensorBatches
 from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.metrics import multiclass_accuracy
-from helpers.models import MNIST_Classifier
 from helpers.training import predict, train_one_epoch
 
 #: The settings cell's values (SEED and DEVICE aside) that the self-check's claims are about;
 #: tests/test_lessons.py keeps them equal to the notebook's.
-DEFAULTS: dict[str, object] = {"EPOCHS": 5, "LR": 0.001, "BATCH_SIZE": 64, "MAX_LR": 0.01, "CNN_EPOCHS": 1,
-            "TRAIN_IMAGES": 55000, "VAL_SIZE": 5000}
+DEFAULTS: dict[str, object] = {"EPOCHS": 3, "LR": 0.001, "BATCH_SIZE": 64, "TRAIN_IMAGES": 55000, "VAL_SIZE": 5000}
 
 
 def claims_apply() -> bool:
@@ -354,36 +352,76 @@ def exercise_4(accuracy: Callable[[nn.Module, list], float]) -> Verdict:
                       "without gradients.", expected=expected))
 
 
+#: Exercise 5's network: (in_channels, out_channels, kernel_size) of its two convolutions, no padding.
+SMALL_CNN_CONVS = ((1, 6, 5), (6, 12, 3))
+SMALL_CNN_IN_FEATURES = 12 * 5 * 5  # 28 -> 24 -> 12 (pool) -> 10 -> 5 (pool)
+
+
+def _small_cnn_reference(convs: list[nn.Conv2d], linear: nn.Linear) -> nn.Sequential:
+    """Exercise 5's network, built by the course around the student's own layers (weights shared)."""
+    return nn.Sequential(convs[0], nn.ReLU(), nn.MaxPool2d(2), convs[1], nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         linear)
+
+
 @checker("Exercise 5")
-def exercise_5(build_model: Callable[[], nn.Module]) -> Verdict:
-    """``build_model()``: the source's network as an ``nn.Sequential`` that starts with ``nn.Flatten()``."""
-    model = student(build_model)
-    if not isinstance(model, nn.Sequential):
-        return wrong(tr("build_model returned a {type_name}; return nn.Sequential(...).",
-                        type_name=type(model).__name__))
-    if any(isinstance(layer, nn.Softmax) for layer in model.modules()):
-        return wrong(tr("remove the nn.Softmax: the model outputs logits, CrossEntropyLoss applies the softmax "
-                        "itself."))
-    x, _ = toy_digits(5, seed=4)
+def exercise_5(model_class: type[nn.Module]) -> Verdict:
+    """``SmallCNN``: conv 1->6 (5x5) + ReLU + max-pool 2, conv 6->12 (3x3) + ReLU + max-pool 2, flatten,
+    Linear(300, 10)."""
+    if not isinstance(model_class, type):
+        return wrong(tr("pass the class itself (SmallCNN), not an object of type {got}.",
+                        got=type(model_class).__name__))
     try:
-        out = student(model, x)
+        model = student(model_class)
     except StudentError as error:
-        return wrong(tr("a batch (5, 1, 28, 28) raised: {error}. Start with nn.Flatten() so that nn.Linear(784, "
-                        "128) gets rows of 784 pixels.", error=error))
-    if tuple(out.shape) != (5, 10):
-        return wrong(tr("a batch of 5 images gave outputs {out_shape}; expected (5, 10).", out_shape=tuple(out.shape)))
-    shapes = [tuple(p.shape) for p in model.parameters()]
-    reference = MNIST_Classifier()
-    if shapes != [tuple(p.shape) for p in reference.parameters()]:
-        return wrong(tr("the weight shapes are {shapes}; the source's are 784 -> 128 -> 64 -> 10.", shapes=shapes))
+        if "before Module.__init__() call" in str(error):
+            return wrong(tr("a layer was stored before nn.Module was set up: call super().__init__() as the first "
+                            "line of __init__ ({where}).", where=error.where))
+        return wrong(tr("SmallCNN() raised {error}.", error=error))
+    if not isinstance(model, nn.Module):
+        return wrong(tr("SmallCNN is not a subclass of nn.Module: write class SmallCNN(nn.Module)."))
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    found = [(c.in_channels, c.out_channels, c.kernel_size[0]) for c in convs]
+    if found != list(SMALL_CNN_CONVS) or any(c.padding != (0, 0) or c.stride != (1, 1) for c in convs):
+        return wrong(tr("the convolutions are {found} (in, out, kernel); the exercise asks for nn.Conv2d(1, 6, "
+                        "kernel_size=5) and nn.Conv2d(6, 12, kernel_size=3), without padding or stride.", found=found))
+    if len(linears) != 1 or linears[0].out_features != 10:
+        return wrong(tr("the network needs one nn.Linear with 10 outputs, the logits; found {count}.",
+                        count=len(linears)))
+    in_features = linears[0].in_features
+    if in_features != SMALL_CNN_IN_FEATURES:
+        if in_features == 16 * 7 * 7:
+            reason = tr("784 = 16 x 7 x 7 is the lesson's CNN; this one has other channels and kernels.")
+        elif in_features == 12 * 7 * 7:
+            reason = tr("12 x 7 x 7 assumes the height is only halved twice; without padding a K x K convolution "
+                        "also shrinks it by K - 1.")
+        else:
+            reason = tr("check the height after each of the four layers.")
+        return wrong(tr("nn.Linear expects {in_features} numbers per image, but the second pooling layer hands it "
+                        "channels x height x width, from (H + 2P - K) // S + 1 per layer, starting at 28. {reason}",
+                        in_features=in_features, reason=reason))
+    x, _ = toy_digits(5, seed=6)
+    model.eval()
     with torch.no_grad():
-        for mine, theirs in zip(model.parameters(), reference.parameters(), strict=True):
-            mine.copy_(theirs)
-    if not torch.allclose(model(x), reference(x), atol=1e-6):
-        return wrong(tr("same weights, different outputs: put nn.ReLU() after the first and the second nn.Linear, "
-                        "and nothing after the last."))
+        try:
+            out = student(model, x)
+        except StudentError as error:
+            return wrong(tr("a batch (5, 1, 28, 28) raised {error}. Apply the layers in the order the exercise lists, "
+                            "and flatten with x.view(x.size(0), -1) or torch.flatten(x, 1) ({where}).",
+                            error=error, where=error.where))
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (5, 10):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            return wrong(tr("a batch of 5 images gave {shape}; forward must return logits (5, 10).", shape=shape))
+        expected = _small_cnn_reference(convs, linears[0])(x)
+    if torch.allclose(out.sum(dim=1), torch.ones(5), atol=1e-4) and not torch.allclose(out, expected, atol=1e-5):
+        return wrong(tr("the outputs of each image sum to 1: remove the softmax, CrossEntropyLoss applies it itself."))
+    if not torch.allclose(out, expected, atol=1e-5):
+        return wrong(tr("the layers are right but forward computes something else than conv1, ReLU, max-pool, conv2, "
+                        "ReLU, max-pool, flatten, Linear: check the order, a missing ReLU or pooling, and that the "
+                        "flatten keeps the batch dimension."))
     count = sum(p.numel() for p in model.parameters())
-    return correct(tr("{count:,} parameters, and with MNIST_Classifier's weights copied in it gives the same logits.",
+    return correct(tr("{count:,} weights; a batch (5, 1, 28, 28) gives logits (5, 10), the same as the course's "
+                      "network with your weights, and nn.Linear takes 12 x 5 x 5 = 300 numbers per image.",
                       count=count))
 
 
