@@ -3,6 +3,7 @@ and the wrong answers students really write each get their targeted message (one
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -114,11 +115,16 @@ def test_exercise_2_the_shared_list_refuses_the_alias_slip():
 # Exercise 3: write the training loop. One loop with switches for the mistakes students make.
 
 
-def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=True, evaluate=True, no_grad=True):
+def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=True, evaluate=True, no_grad=True,
+              keep="copy", best_from=1):
+    """The lesson's loop with the best epoch kept; ``keep``: "copy" (copy.deepcopy of the state_dict), "alias"
+    (the state_dict itself, which changes with the model) or "none" (never loaded back); ``best_from``: 1 for
+    epochs counted from 1, 0 for the list position."""
     def train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
         train_losses, val_losses = [], []
+        best_loss, best_epoch, best_weights = float("inf"), 0, None
         model.train()
-        for _ in range(epochs):
+        for epoch in range(epochs):
             if train_each_epoch:
                 model.train()
             total, batch_losses = 0.0, []
@@ -136,7 +142,12 @@ def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=Tru
                 model.eval()
             with torch.set_grad_enabled(not no_grad):
                 val_losses.append(loss_fn(model(X_val), y_val).item())
-        return train_losses, val_losses
+            if val_losses[-1] < best_loss:
+                best_loss, best_epoch = val_losses[-1], epoch + best_from
+                best_weights = copy.deepcopy(model.state_dict()) if keep == "copy" else model.state_dict()
+        if keep != "none":
+            model.load_state_dict(best_weights)
+        return train_losses, val_losses, best_epoch
 
     return train_loop
 
@@ -144,6 +155,7 @@ def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=Tru
 def test_exercise_3_solution_passes(session_untouched):
     feedback = check.exercise_3(make_loop())
     assert feedback.status == CORRECT and "validation RMSE" in feedback.message, feedback
+    assert "the best epoch, 14," in feedback.message, feedback  # the loop's seed has best and last epochs apart
 
 
 @pytest.mark.parametrize("mistake, fragment", [
@@ -154,8 +166,11 @@ def test_exercise_3_solution_passes(session_untouched):
     ({"train_each_epoch": False}, "Call model.train() at the start of every epoch"),
     ({"evaluate": False, "train_each_epoch": False}, "call model.eval() before measuring"),
     ({"no_grad": False}, "torch.no_grad()"),
+    ({"keep": "alias"}, "without copy.deepcopy"),
+    ({"keep": "none"}, "model.load_state_dict(best_weights)"),
+    ({"best_from": 0}, "epochs count from 1"),
 ], ids=["no zero_grad", "last-batch loss", "mean over batches", "(N,) targets", "no train() after eval",
-        "no eval()", "no no_grad"])
+        "no eval()", "no no_grad", "state_dict not copied", "best weights not loaded", "best epoch from 0"])
 def test_exercise_3_usual_mistakes_get_their_message(mistake, fragment, session_untouched):
     feedback = check.exercise_3(make_loop(**mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
@@ -163,13 +178,17 @@ def test_exercise_3_usual_mistakes_get_their_message(mistake, fragment, session_
 
 def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouched):
     def tensors(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
-        return [torch.ones(2)] * epochs, [torch.ones(2)] * epochs
+        return [torch.ones(2)] * epochs, [torch.ones(2)] * epochs, 1
 
     def one_epoch(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
         return make_loop()(model, loader, loss_fn, optimizer, 1, X_val, y_val)
 
+    def two_lists(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
+        return make_loop()(model, loader, loss_fn, optimizer, epochs, X_val, y_val)[:2]
+
     assert "loss.item()" in check.exercise_3(tensors).message
-    assert "10 numbers each" in check.exercise_3(one_epoch).message
+    assert "20 numbers each" in check.exercise_3(one_epoch).message
+    assert "return three things" in check.exercise_3(two_lists).message
 
 
 # Exercise 4: best epoch and its RMSE
@@ -222,17 +241,19 @@ def train(X, y, epochs=300, *, flat=False, lr=0.01):
     return model
 
 
-def test_exercise_5_fixed_run_passes(session_untouched):
-    feedback = check.exercise_5("target shape", train)
+@pytest.mark.parametrize("bug", ["b", " B ", "target shape"])
+def test_exercise_5_fixed_run_passes(bug, session_untouched):
+    feedback = check.exercise_5(bug, train)
     assert feedback.status == CORRECT, feedback
 
 
 @pytest.mark.parametrize("bug, fixed, fragment", [
-    ("learning rate", train, "what goes into the loss"),
-    ("shape", train, "name the bug with one of"),
-    ("target shape", lambda X, y: train(X, y, epochs=30, flat=True), "symptom is still there"),
-    ("target shape", lambda X, y: train(X, y, epochs=3), "barely better than predicting the mean"),
-], ids=["wrong name", "not one of the names", "still flat", "fixed but epochs changed"])
+    ("a", train, "what goes into the loss"),
+    ("learning rate", train, "not 'a'"),
+    ("shape", train, 'one letter: "a", "b", "c" or "d"'),
+    ("b", lambda X, y: train(X, y, epochs=30, flat=True), "symptom is still there"),
+    ("b", lambda X, y: train(X, y, epochs=3), "barely better than predicting the mean"),
+], ids=["wrong letter", "wrong name", "not a letter", "still flat", "fixed but epochs changed"])
 def test_exercise_5_wrong_answers_get_their_hint(bug, fixed, fragment, session_untouched):
     feedback = check.exercise_5(bug, fixed)
     assert feedback.status == WRONG and fragment in feedback.message, feedback
@@ -250,5 +271,6 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     assert "correction=0" in check.exercise_1(sample_std).message
     named = check.exercise_2("CRIM", fresh_model(12))
     assert named.message == "features_no_b는 이름의 리스트여야 하는데, str입니다.", named
-    assert check.exercise_5("learning rate", untouched).message.startswith("'learning rate'이(가) 아닙니다: ")
+    assert check.exercise_5("a", untouched).message.startswith("'a': 답이 아닙니다. ")
+    assert "천 달러" in check.exercise_5("b", train).message and "k USD" not in check.exercise_5("b", train).message
     assert repr(check.exercise_5(None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
