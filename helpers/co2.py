@@ -1,7 +1,7 @@
-"""The monthly mean CO2 at Mauna Loa, March 1958 to June 2026 (bundled with the course), for lesson 05.
+"""The monthly mean CO2 at Mauna Loa, March 1958 to June 2026 (bundled with the course): lesson 05.
 
-Source: NOAA Global Monitoring Laboratory and Scripps Institution of Oceanography (Tans and Keeling),
-as packaged by the datasets/co2-ppm project; public domain (ODC-PDDL-1.0).
+Source: NOAA Global Monitoring Laboratory and Scripps Institution of Oceanography (Tans and
+Keeling), as packaged by the datasets/co2-ppm project; public domain (ODC-PDDL-1.0).
 
 Shapes (N = 820 months, in time order):
     load_co2()          DataFrame (N, 3): month (datetime64, the first day of the month),

@@ -88,7 +88,8 @@ def runs() -> list[dict[str, float]]:
                 torch.manual_seed(seed)
                 levels = fit_series(SeriesGRU(), level_x[train], level_y[train], seed)
                 row["gru_levels"] = rmse(predict(levels, level_x[test]) * std + mean, targets[test])
-                makers = {"gru_changes": SeriesGRU, "linear_changes": lambda: nn.Sequential(nn.Flatten(), nn.Linear(WINDOW, 1))}
+                makers = {"gru_changes": SeriesGRU,
+                          "linear_changes": lambda: nn.Sequential(nn.Flatten(), nn.Linear(WINDOW, 1))}
                 for name, make_model in makers.items():
                     torch.manual_seed(seed)
                     model = fit_series(make_model(), change_x[train], change_y[train], seed)

@@ -26,7 +26,8 @@ def bundled_copy(monkeypatch, tmp_path) -> Path:
 def test_the_bundled_series_loads_verified_in_time_order():
     frame = load_co2()
     assert frame.shape == (co2.CO2_MONTHS, 3) and list(frame.columns) == ["month", "ppm", "trend"]
-    assert frame["month"].iloc[0] == pd.Timestamp("1958-03-01") and frame["month"].iloc[-1] == pd.Timestamp("2026-06-01")
+    assert frame["month"].iloc[0] == pd.Timestamp("1958-03-01")
+    assert frame["month"].iloc[-1] == pd.Timestamp("2026-06-01")
     months = frame["month"].dt.year * 12 + frame["month"].dt.month
     assert (months.diff().dropna() == 1).all(), "one row per month, none skipped, oldest first"
     assert not frame.isna().any().any() and frame["ppm"].between(300, 450).all()
