@@ -4,10 +4,15 @@ settings (windows of 24 months; train before 1995, validate 1995-2009, test 2010
 
 - "Both learned models beat the last value and the value twelve months earlier on the test years, and the GRU on
   levels does worse than the last value" (asserted in every seed's self-check too; here over 30 seeds at once);
-- "Between the GRU and the linear model the gap is small, and which one is ahead changes with SEED".
+- "Between the GRU and the linear model the gap is a few tenths of a ppm at most, and the linear model is ahead
+  in most seeds (27 of the 30 the course's tests measure)": measured 27 of 30 on the course's machine (the GRU
+  ahead at SEED 20, 21 and 26), the largest gap 0.276 ppm (SEED 14).
 
-The split itself is fixed by the calendar, so only the initial weights and the shuffling vary. The image claims
-(the CNN beats the MLP on validation; it took longer on a CPU) are each seed's self-check: make seeds runs them.
+The split itself is fixed by the calendar, so only the initial weights and the shuffling vary. The image claim
+"over 30 seeds the CNN was ahead in most (25 of the 30), by up to about three points, and behind in the others by
+up to about two" comes from make seeds (SEED 0-29, build/seeds/05_cnn_rnn_shapes.json: behind at SEED 1, 13, 17,
+22 and 23, by 1.2, 1.8, 0.7, 0.0 and 0.2 points; ahead by up to 2.7); each seed's self-check asserts the two
+within 4 points and the CNN slower on a CPU.
 Run by ``make claims``.
 """
 
@@ -107,8 +112,8 @@ def test_both_learned_models_beat_both_baselines_and_the_level_gru_does_not_in_e
     assert (beaten, failed) == (len(rows), len(rows)), rows
 
 
-def test_the_gru_and_the_linear_model_trade_places_and_stay_close():
+def test_the_linear_model_is_ahead_of_the_gru_in_most_seeds_and_the_gap_stays_small():
     rows = runs()
-    gru_ahead = sum(r["gru_changes"] < r["linear_changes"] for r in rows)
-    assert 0 < gru_ahead < len(rows), f"the GRU was ahead in {gru_ahead} of {len(rows)} seeds: not 'changes with SEED'"
-    assert max(abs(r["gru_changes"] - r["linear_changes"]) for r in rows) < 0.3, "the gap is not small"
+    linear_ahead = sum(r["linear_changes"] < r["gru_changes"] for r in rows)
+    assert linear_ahead == 27, f"the linear model was ahead in {linear_ahead} of {len(rows)} seeds; the page says 27"
+    assert max(abs(r["gru_changes"] - r["linear_changes"]) for r in rows) < 0.3, "not 'a few tenths of a ppm at most'"
