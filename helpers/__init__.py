@@ -8,6 +8,7 @@
     seed        set_seed
     data        resolve_data_dir, split_indices, Standardizer, TabularDataset, TensorBatches
     boston      the bundled Boston table and its three tasks (regression, binary, price bands)
+    co2         the bundled monthly Mauna Loa CO2 record (lesson 05)
     mnist       load_mnist (verified torchvision download), mnist_tensors (the fast path)
     training    train_one_epoch, evaluate, predict, fit, best_epoch, eval_mode
     checks      the shape and last-layer checks fit runs on the first batch
@@ -25,6 +26,7 @@ Notebooks import what they use from the top level (``from helpers import fit, be
 import helpers.environment  # noqa: F401
 from helpers.boston import FEATURES, boston_splits, load_boston
 from helpers.checkpoint import load_checkpoint, save_checkpoint
+from helpers.co2 import load_co2
 from helpers.data import TabularDataset, TensorBatches, split_indices
 from helpers.metrics import (
     binary_accuracy,
@@ -52,6 +54,7 @@ __all__ = [
     "fit",
     "load_boston",
     "load_checkpoint",
+    "load_co2",
     "load_mnist",
     "mnist_tensors",
     "multiclass_accuracy",

@@ -28,6 +28,7 @@ from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 
 from helpers.boston import BOSTON_SHA256
+from helpers.co2 import CO2_FILENAME, CO2_SHA256
 from helpers.mnist import MNIST_MD5
 from helpers.plots import HANGUL_FONT
 from instructor import run as batch
@@ -84,8 +85,10 @@ def test_built_wheel_carries_every_module_the_checksummed_boston_table_and_the_h
     with zipfile.ZipFile(built("*.whl")) as archive:
         names = set(archive.namelist())
         boston = archive.read("helpers/boston_housing.csv")
+        co2 = archive.read(f"helpers/{CO2_FILENAME}")  # lesson 05's series
         font = archive.read("helpers/fonts/NanumGothic.ttf")
     assert hashlib.sha256(boston).hexdigest() == BOSTON_SHA256
+    assert hashlib.sha256(co2).hexdigest() == CO2_SHA256
     assert font == HANGUL_FONT.read_bytes()  # tests/test_korean.py checks its SHA-256 against fonts/README.md
     # the message tables, and the font with its licence and provenance, too
     modules = set(tracked("helpers/*.py", "helpers/locale/*.json", "helpers/fonts/*"))

@@ -30,8 +30,8 @@ def test_outside_a_clone_the_command_installs_the_missing_libraries(monkeypatch,
     assert environment.install_command(["torch", "tqdm"]) == "%pip install torch tqdm"
 
 
-#: Run-time dependencies that one lesson alone imports, in its first cell: {import name: lesson}.
-ONE_LESSON = {"torchinfo": "04"}
+#: Run-time dependencies that one or two lessons alone import, in their first cell: {import name: lesson prefixes}.
+ONE_LESSON = {"torchinfo": ("04", "05")}
 
 
 def test_the_required_list_is_what_every_lesson_needs():

@@ -5,7 +5,7 @@ Each lesson runs with papermill at its quick settings (metadata ``course.quick``
 ``CHECK_RESULTS = False``) in a kernel that
 
 - has a fresh ``MPLCONFIGDIR`` (no matplotlibrc or font cache of this machine's user), shared by
-  the four kernels so that matplotlib lists the system's fonts once;
+  the lessons' kernels so that matplotlib lists the system's fonts once;
 - runs ``tests/hide_hangul_fonts.py`` before the first cell (``--IPKernelApp.exec_lines``, through
   ``runpy`` so that nothing of it reaches the lesson's namespace): every system font with a
   glyph for 한 leaves matplotlib's font list, whatever its name (CI has fonts-noto-cjk for the
@@ -14,7 +14,7 @@ Each lesson runs with papermill at its quick settings (metadata ``course.quick``
 
 A warning turned error fails the cell (or shows as an error output, which papermill also raises on);
 the outputs are searched for "missing from font" too, in case a warning was printed instead.
-The four lessons take about 40 s (35 s of CPU), too long for ``make unit``: they carry the marker ``hangul``
+The five lessons take about 50 s (35 s of CPU), too long for ``make unit``: they carry the marker ``hangul``
 and ``make hangul`` (part of ``make test``) runs them.
 """
 
@@ -53,13 +53,13 @@ def output_texts(notebook: dict) -> list[str]:
     return texts
 
 
-def test_there_are_four_korean_lessons():
-    assert [p.name[:2] for p in LESSONS] == ["01", "02", "03", "04"]
+def test_there_are_five_korean_lessons():
+    assert [p.name[:2] for p in LESSONS] == ["01", "02", "03", "04", "05"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem[:2])
 def test_the_korean_lesson_runs_with_no_system_hangul_font(lesson, matplotlib_config, tmp_path, monkeypatch):
-    if lesson.name.startswith("04") and not (MNIST_RAW / "train-images-idx3-ubyte").is_file():
+    if lesson.name.startswith(("04", "05")) and not (MNIST_RAW / "train-images-idx3-ubyte").is_file():
         pytest.skip(f"MNIST is not in {MNIST_RAW} (tests never download it; .ci/run copies it there)")
     report = tmp_path / "hidden_fonts.json"
     for name, value in {**KERNEL_ENV, "MPLCONFIGDIR": str(matplotlib_config),

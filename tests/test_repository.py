@@ -67,9 +67,9 @@ def assigned_names(cell_source: str) -> list[str]:
     return names
 
 
-def test_the_four_lessons_are_there():
+def test_the_five_lessons_are_there():
     lessons = [p.name[:2] for p in NOTEBOOKS if p.parent == ROOT / "notebooks"]
-    assert lessons == ["01", "02", "03", "04"]
+    assert lessons == ["01", "02", "03", "04", "05"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)

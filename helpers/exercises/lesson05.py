@@ -1,0 +1,266 @@
+"""Checkers for notebook 05 (shapes through a CNN and an RNN). Each runs the student's code on fresh
+inputs and names the shape mistake it sees.
+
+    exercise_1  SmallCNN: a CNN class whose first Linear's in_features comes from the output size rule
+    exercise_2  make_windows(series, window): (N,) -> x (N - window, window, 1), y (N - window, 1)
+    exercise_3  split_in_time(x, y, n_test): the most recent n_test windows are the test part
+    exercise_4  to_time_major(x): (batch, time, features) -> (time, batch, features) with permute
+    exercise_5  rnn_by_hand(rnn, x): nn.RNN's loop over time, returning output and h_n
+    exercise_6  the drill: a GRU built without batch_first, fixed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from helpers import notebook
+from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
+from helpers.i18n import tr
+
+#: The settings cell's values (SEED and DEVICE aside) that the self-check's claims are about;
+#: tests/test_repository.py keeps them equal to the notebook's.
+DEFAULTS: dict[str, object] = {"CNN_EPOCHS": 2, "TRAIN_IMAGES": 10000, "VAL_SIZE": 5000, "BATCH_SIZE": 64,
+                               "EPOCHS": 30, "LR": 0.01}
+
+
+def claims_apply() -> bool:
+    """Whether the self-check's claims apply to this run: the settings are ``DEFAULTS`` (any SEED).
+    Else prints which settings differ."""
+    return notebook.claims_apply(DEFAULTS)
+
+
+def out_size(h: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    """The output size rule of a convolution or pooling layer: (H + 2P - K) // S + 1."""
+    return (h + 2 * padding - kernel) // stride + 1
+
+
+#: Exercise 1's network: 28 -> conv 5 -> 24 -> pool -> 12 -> conv 3 -> 10 -> pool -> 5; 12 channels.
+SMALL_CNN_IN_FEATURES = 12 * 5 * 5
+
+
+def _in_features_mistake(got: int) -> str:
+    """What a wrong ``in_features`` of Exercise 1 most likely came from."""
+    known = {
+        12 * 7 * 7: tr("{got} = 12 x 7 x 7 is what padding would give: without padding each convolution shrinks "
+                       "the image by K - 1 pixels (28 -> 24 with K = 5).", got=got),
+        16 * 7 * 7: tr("{got} is the lesson's DigitCNN (16 x 7 x 7), or one image's 28 x 28 pixels: this network "
+                       "has other kernels, no padding and 12 channels at the end, and its layers change the size "
+                       "before the flatten.", got=got),
+        12 * 10 * 10: tr("{got} = 12 x 10 x 10 leaves out the second pooling, which halves 10 to 5.", got=got),
+        12 * 12 * 12: tr("{got} = 12 x 12 x 12 leaves out the second convolution's shrink: (12 - 3) // 1 + 1 = 10, "
+                         "then the pooling gives 5.", got=got),
+        12 * 6 * 6: tr("{got} = 12 x 6 x 6: the second convolution shrinks 12 to (12 - 3) // 1 + 1 = 10, not 12.",
+                       got=got),
+        6 * 5 * 5: tr("{got} = 6 x 5 x 5 uses the first convolution's channels; after the flatten come the last "
+                      "convolution's 12.", got=got),
+        5 * 5: tr("{got} = 5 x 5 leaves out the channels: in_features is channels x height x width.", got=got),
+    }
+    return known.get(got, tr("{got} does not match: apply (H + 2P - K) // S + 1 to each of the four layers, "
+                             "from 28, then multiply channels x height x width.", got=got))
+
+
+@checker("Exercise 1")
+def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
+    """``SmallCNN``: conv 5 (1 -> 6), ReLU, pool 2, conv 3 (6 -> 12), ReLU, pool 2, flatten, Linear(300, 10)."""
+    model = student(model_class)
+    if not isinstance(model, nn.Module):
+        return wrong(tr("SmallCNN() made a {type_name}; write a class that subclasses nn.Module.",
+                        type_name=type(model).__name__))
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if len(convs) != 2 or len(linears) != 1:
+        return wrong(tr("found {convs} nn.Conv2d and {linears} nn.Linear layers in __init__; the network has two "
+                        "convolutions and one Linear.", convs=len(convs), linears=len(linears)))
+    spec = [(c.in_channels, c.out_channels, c.kernel_size, c.padding, c.stride) for c in convs]
+    expected = [(1, 6, (5, 5), (0, 0), (1, 1)), (6, 12, (3, 3), (0, 0), (1, 1))]
+    if spec != expected:
+        return wrong(tr("the convolutions are {spec} (in, out, kernel, padding, stride); the exercise asks for "
+                        "{expected}.", spec=spec, expected=expected))
+    fc = linears[0]
+    if fc.out_features != 10:
+        return wrong(tr("the Linear has {out} outputs; the network ends with 10 logits, one per digit.",
+                        out=fc.out_features))
+    if fc.in_features != SMALL_CNN_IN_FEATURES:
+        return wrong(tr("in_features is {got}, but each image has 12 x 5 x 5 = 300 numbers after the flatten. ",
+                        got=fc.in_features) + _in_features_mistake(fc.in_features))
+    for batch_size in (7, 1):
+        x = torch.rand(batch_size, 1, 28, 28, generator=torch.Generator().manual_seed(batch_size))
+        try:
+            with torch.no_grad():
+                out = student(model, x)
+        except StudentError as error:
+            return wrong(tr("in_features is right, but a batch (B, 1, 28, 28) raised {error} in forward. Follow the "
+                            "layers in order: conv1, ReLU, pool, conv2, ReLU, pool, flatten, fc.", error=error))
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (batch_size, 10):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            return wrong(tr("a batch of {batch_size} images gave {shape}; expected ({batch_size}, 10) logits.",
+                            batch_size=batch_size, shape=shape))
+    weights = sum(p.numel() for p in model.parameters())
+    return correct(tr("in_features = 12 x 5 x 5 = 300, batches of 7 and 1 images give (B, 10) logits; {weights:,} "
+                      "weights in all.", weights=weights))
+
+
+@checker("Exercise 2")
+def exercise_2(make_windows: Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]) -> Verdict:
+    """``make_windows(series, window)``: x (N - window, window, 1), y (N - window, 1)."""
+    for n, window in ((37, 5), (50, 12)):
+        series = torch.randn(n, generator=torch.Generator().manual_seed(n))
+        result = student(make_windows, series, window)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            return wrong(tr("make_windows returned {type_name}; return two tensors: x, y.",
+                            type_name=type(result).__name__))
+        x, y = result
+        rows = n - window
+        x_shape, y_shape = tuple(x.shape), tuple(y.shape)
+        if x_shape == (rows + 1, window, 1) or x_shape == (rows + 1, window):
+            return wrong(tr("{got} windows from a series of {n} with window {window}: the last window has no month "
+                            "after it to predict; stop one earlier ({rows} windows).",
+                            got=rows + 1, n=n, window=window, rows=rows))
+        if x_shape == (rows, window):
+            return wrong(tr("x is {x_shape}: the recurrent layer wants a features dimension at the end, "
+                            "({rows}, {window}, 1). Add it with unsqueeze(-1).", x_shape=x_shape, rows=rows,
+                            window=window))
+        if x_shape != (rows, window, 1):
+            return wrong(tr("x is {x_shape}; expected ({rows}, {window}, 1) for a series of {n} and window {window}.",
+                            x_shape=x_shape, rows=rows, window=window, n=n))
+        expected_x = torch.stack([series[i : i + window] for i in range(rows)]).unsqueeze(-1)
+        if not torch.equal(x, expected_x):
+            return wrong(tr("x has the right shape, but row i is not series[i : i + window]: the months moved."))
+        if y_shape == (rows,):
+            return wrong(tr("y is {y_shape}: give it the model's output shape, ({rows}, 1), with unsqueeze(-1).",
+                            y_shape=y_shape, rows=rows))
+        if y_shape != (rows, 1):
+            return wrong(tr("y is {y_shape}; expected ({rows}, 1).", y_shape=y_shape, rows=rows))
+        flat = y.reshape(-1)
+        if torch.equal(flat, series[window - 1 : n - 1]):
+            return wrong(tr("each target is its window's own last month: the model would learn to copy its input. "
+                            "The target is the month right after the window, series[i + window]."))
+        if not torch.equal(flat, series[window:]):
+            return wrong(tr("y has the right shape, but row i is not the month right after window i, "
+                            "series[i + window]."))
+    return correct(tr("two fresh series gave windows (N - window, window, 1), each with the month right after it "
+                      "as its target."))
+
+
+@checker("Exercise 3")
+def exercise_3(split_in_time: Callable[..., tuple[torch.Tensor, ...]]) -> Verdict:
+    """``split_in_time(x, y, n_test)``: the n_test most recent windows are the test part, in order."""
+    n, n_test = 60, 15
+    x = torch.arange(n * 4, dtype=torch.float32).view(n, 4, 1)  # window i holds months 4i .. 4i + 3
+    y = torch.arange(n, dtype=torch.float32).view(n, 1) + 1000  # target i: 1000 + i, later is larger
+    result = student(split_in_time, x.clone(), y.clone(), n_test)
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        return wrong(tr("split_in_time returned {type_name}; return four tensors: x_train, y_train, x_test, y_test.",
+                        type_name=type(result).__name__))
+    x_train, y_train, x_test, y_test = result
+    if len(x_test) != n_test or len(y_test) != n_test or len(x_train) + n_test != n or len(y_train) + n_test != n:
+        return wrong(tr("{train} training and {test} test windows from {n} with n_test = {n_test}; expected {rest} "
+                        "and {n_test}.", train=len(x_train), test=len(x_test), n=n, n_test=n_test, rest=n - n_test))
+    if not torch.equal(x_train[:, 0, 0] / 4, y_train.reshape(-1) - 1000) or not torch.equal(
+            x_test[:, 0, 0] / 4, y_test.reshape(-1) - 1000):
+        return wrong(tr("windows and targets no longer match: x and y must be cut at the same rows."))
+    newest_train = y_train.max().item()
+    older = int((y_test.reshape(-1) < newest_train).sum())
+    if torch.equal(y_test.reshape(-1).sort().values, y[:n_test].reshape(-1)):
+        return wrong(tr("the test part holds the oldest windows and training the newest: the model would learn "
+                        "from the future and be tested on the past. The test part is the last n_test rows."))
+    if older:
+        return wrong(tr("{older} of the {n_test} test windows are older than the newest training window: the "
+                        "future leaks into training (a shuffled split). Neighbouring windows share months, so a "
+                        "model would have trained on the very months it is tested on. Cut at one row, no shuffle.",
+                        older=older, n_test=n_test))
+    if not torch.equal(y_test.reshape(-1), y[-n_test:].reshape(-1)) or not torch.equal(
+            y_train.reshape(-1), y[:-n_test].reshape(-1)):
+        return wrong(tr("the parts are in time order but their rows were reordered; keep the original order."))
+    return correct(tr("the {n_test} most recent windows are the test part, every training window is older, in order.",
+                      n_test=n_test))
+
+
+@checker("Exercise 4")
+def exercise_4(to_time_major: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
+    """``to_time_major(x)``: (batch, time, features) -> (time, batch, features), element [t, b, f] = x[b, t, f]."""
+    for batch, time, features in ((5, 24, 1), (3, 7, 2)):
+        x = torch.arange(batch * time * features, dtype=torch.float32).view(batch, time, features)
+        out = student(to_time_major, x)
+        if not isinstance(out, torch.Tensor):
+            return wrong(tr("to_time_major returned a {type_name}; return a tensor.", type_name=type(out).__name__))
+        shape = tuple(out.shape)
+        if shape == (features, time, batch):
+            return wrong(tr("{shape}: all three dimensions were reversed (x.T or permute(2, 1, 0)); only batch and "
+                            "time swap places, the features stay last.", shape=shape))
+        if shape != (time, batch, features):
+            return wrong(tr("a batch {x_shape} came out as {shape}; expected ({time}, {batch}, {features}).",
+                            x_shape=tuple(x.shape), shape=shape, time=time, batch=batch, features=features))
+        if torch.equal(out, x.reshape(time, batch, features)):
+            return wrong(tr("the shape is right but the numbers are regrouped, not moved: view or reshape reads the "
+                            "same memory in the same order, so column b mixes months of several windows. Reorder "
+                            "the dimensions with permute(1, 0, 2)."))
+        if not torch.equal(out, x.permute(1, 0, 2)):
+            return wrong(tr("the shape is right, but element [t, b] is not x[b, t]: window b must be column b."))
+    return correct(tr("(5, 24, 1) and (3, 7, 2) batches came out time-major, each window whole in its column."))
+
+
+@checker("Exercise 5")
+def exercise_5(rnn_by_hand: Callable[[nn.RNN, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> Verdict:
+    """``rnn_by_hand(rnn, x)``: the loop over time of a one-layer ``nn.RNN(batch_first=True)``."""
+    torch.manual_seed(5)  # the checker's own weights (the core restores the student's random state)
+    rnn = nn.RNN(3, 5, batch_first=True)
+    x = torch.randn(4, 6, 3)
+    with torch.no_grad():
+        expected_output, expected_h_n = rnn(x)
+        try:
+            result = student(rnn_by_hand, rnn, x)
+        except StudentError as error:
+            return wrong(tr("a batch (4, 6, 3) raised {error}. With batch_first=True, step t of every window is "
+                            "x[:, t], shape (4, 3); x[t] would be window t.", error=error))
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return wrong(tr("rnn_by_hand returned {type_name}; return two tensors: output, h_n.",
+                        type_name=type(result).__name__))
+    output, h_n = result
+    if tuple(output.shape) == (6, 4, 5):
+        return wrong(tr("output is (6, 4, 5): the steps were stacked along dimension 0. With batch_first=True, "
+                        "time is dimension 1: torch.stack(steps, dim=1) gives (4, 6, 5)."))
+    if tuple(output.shape) != (4, 6, 5):
+        return wrong(tr("output is {shape}; expected (batch 4, time 6, hidden 5).", shape=tuple(output.shape)))
+    if tuple(h_n.shape) == (4, 5):
+        return wrong(tr("h_n is (4, 5): it has one more dimension in front, one row per layer, (1, 4, 5). Add it "
+                        "with unsqueeze(0)."))
+    if tuple(h_n.shape) != (1, 4, 5):
+        return wrong(tr("h_n is {shape}; expected (layers 1, batch 4, hidden 5).", shape=tuple(h_n.shape)))
+    gap = (output - expected_output).abs().max().item()
+    if gap > 1e-5:
+        return wrong(tr("output differs from rnn(x) by up to {gap:.3g}. Start from h = zeros (B, H) and use "
+                        "h = tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh) with x_t = x[:, t].", gap=gap))
+    if not torch.allclose(h_n, expected_h_n, atol=1e-5):
+        return wrong(tr("output is right but h_n is not the last step's hidden state: h_n[-1] must equal "
+                        "output[:, -1]."))
+    return correct(tr("output (4, 6, 5) and h_n (1, 4, 5) match nn.RNN's to within 1e-5; h_n[-1] is output[:, -1]."))
+
+
+@checker("Exercise 6 (diagnose this run)")
+def exercise_6(model_class: Callable[[], nn.Module]) -> Verdict:
+    """The drill: the forecaster's GRU must read (batch, time, features): ``batch_first=True``."""
+    model = student(model_class)
+    grus = [m for m in model.modules() if isinstance(m, nn.RNNBase)] if isinstance(model, nn.Module) else []
+    if not grus:
+        return wrong(tr("FixedForecaster() holds no recurrent layer; keep the GRU and fix how it is built."))
+    if not all(m.batch_first for m in grus):
+        return wrong(tr("the GRU is still built without batch_first=True, so it reads (B, 24, 1) as 24 windows of B "
+                        "months: each window's forecast depends on the other windows of its batch, and its last "
+                        "month is always 0 here. Pass batch_first=True."))
+    x = torch.randn(8, 24, 1, generator=torch.Generator().manual_seed(6))
+    model.eval()
+    with torch.no_grad():
+        together = student(model, x)
+        alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
+    if tuple(together.shape) != (8, 1):
+        return wrong(tr("a batch (8, 24, 1) gave {shape}; expected one forecast per window, (8, 1).",
+                        shape=tuple(together.shape)))
+    if not torch.allclose(together, alone, atol=1e-5):
+        return wrong(tr("batch_first is set, but a window's forecast still changes with its batch: read the last "
+                        "step as output[:, -1] (or h_n[-1]), not output[-1] or h_n[:, -1]."))
+    return correct(tr("each of 8 windows gets the same forecast alone as inside the batch: the GRU reads "
+                      "(batch, time, features)."))

@@ -1,0 +1,119 @@
+"""Lesson 05's seed-dependent claims about the CO2 models, measured over 30 seeds (SEED 0-29) with the lesson's
+settings (windows of 24 months; train before 1995, validate 1995-2009, test 2010 on; Adam, lr 0.01, batches of 32,
+30 epochs; the same seeding as the notebook). The lesson says, of what depends on the seed:
+
+- "Both learned models beat the last value and the value twelve months earlier on the test years, and the GRU on
+  levels does worse than the last value" (asserted in every seed's self-check too; here over 30 seeds at once);
+- "Between the GRU and the linear model the gap is a few tenths of a ppm at most, and the linear model is ahead
+  in most seeds (27 of the 30 the course's tests measure)": measured 27 of 30 on the course's machine (the GRU
+  ahead at SEED 20, 21 and 26), the largest gap 0.276 ppm (SEED 14).
+
+The split itself is fixed by the calendar, so only the initial weights and the shuffling vary. The image claim
+"over 30 seeds the CNN was ahead in most (25 of the 30), by up to about three points, and behind in the others by
+up to about two" comes from make seeds (SEED 0-29, build/seeds/05_cnn_rnn_shapes.json: behind at SEED 1, 13, 17,
+22 and 23, by 1.2, 1.8, 0.7, 0.0 and 0.2 points; ahead by up to 2.7); each seed's self-check asserts the two
+within 4 points and the CNN slower on a CPU.
+Run by ``make claims``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from helpers.co2 import load_co2
+
+pytestmark = pytest.mark.claims
+SEEDS = range(30)
+WINDOW, EPOCHS, LR = 24, 30, 0.01
+
+
+class SeriesGRU(nn.Module):
+    def __init__(self, hidden_size: int = 32):
+        super().__init__()
+        self.gru = nn.GRU(input_size=1, hidden_size=hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        output, _ = self.gru(x)
+        return self.head(output[:, -1])
+
+
+def fit_series(model: nn.Module, x: torch.Tensor, y: torch.Tensor, seed: int) -> nn.Module:
+    """The lesson's ``fit_series`` with its ``train`` loop."""
+    torch.manual_seed(seed)
+    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
+    loss_fn, optimizer = nn.MSELoss(), torch.optim.Adam(model.parameters(), lr=LR)
+    for _ in range(EPOCHS):
+        model.train()
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    model.eval()
+    with torch.no_grad():
+        return model(x).squeeze(-1)
+
+
+def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
+    return ((pred - target) ** 2).mean().sqrt().item()
+
+
+@functools.lru_cache(maxsize=1)
+def runs() -> list[dict[str, float]]:
+    """One row per seed: the test RMSE of every model the lesson's final table lists."""
+    co2 = load_co2()
+    ppm = torch.tensor(co2["ppm"].to_numpy(), dtype=torch.float32)
+    windows = torch.stack([ppm[i : i + WINDOW] for i in range(len(ppm) - WINDOW)])
+    targets = ppm[WINDOW:]
+    year = torch.tensor(co2["month"].dt.year.to_numpy()[WINDOW:])
+    train, test = year < 1995, year >= 2010
+    mean, std = targets[train].mean(), targets[train].std()
+    level_x, level_y = ((windows - mean) / std).unsqueeze(-1), ((targets - mean) / std).unsqueeze(-1)
+    change = targets - windows[:, -1]
+    scale = change[train].std()
+    change_x, change_y = ((windows - windows[:, -1:]) / scale).unsqueeze(-1), (change / scale).unsqueeze(-1)
+    rows = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng():
+            for seed in SEEDS:
+                row = {"last": rmse(windows[test, -1], targets[test]),
+                       "year_ago": rmse(windows[test, -12], targets[test])}
+                torch.manual_seed(seed)
+                levels = fit_series(SeriesGRU(), level_x[train], level_y[train], seed)
+                row["gru_levels"] = rmse(predict(levels, level_x[test]) * std + mean, targets[test])
+                makers = {"gru_changes": SeriesGRU,
+                          "linear_changes": lambda: nn.Sequential(nn.Flatten(), nn.Linear(WINDOW, 1))}
+                for name, make_model in makers.items():
+                    torch.manual_seed(seed)
+                    model = fit_series(make_model(), change_x[train], change_y[train], seed)
+                    row[name] = rmse(windows[test, -1] + predict(model, change_x[test]) * scale, targets[test])
+                rows.append(row)
+    finally:
+        torch.set_num_threads(threads)
+    return rows
+
+
+def test_both_learned_models_beat_both_baselines_and_the_level_gru_does_not_in_every_seed():
+    rows = runs()
+    beaten = sum(max(r["gru_changes"], r["linear_changes"]) < min(r["last"], r["year_ago"]) for r in rows)
+    failed = sum(r["gru_levels"] > r["last"] for r in rows)
+    assert (beaten, failed) == (len(rows), len(rows)), rows
+
+
+def test_the_linear_model_is_ahead_of_the_gru_in_most_seeds_and_the_gap_stays_small():
+    rows = runs()
+    linear_ahead = sum(r["linear_changes"] < r["gru_changes"] for r in rows)
+    assert linear_ahead == 27, f"the linear model was ahead in {linear_ahead} of {len(rows)} seeds; the page says 27"
+    assert max(abs(r["gru_changes"] - r["linear_changes"]) for r in rows) < 0.3, "not 'a few tenths of a ppm at most'"

@@ -1,0 +1,183 @@
+"""The checkers of notebook 05: the solution passes, an untouched scaffold is "not attempted", and the shape
+mistakes students really make (one table per exercise) each get their targeted message."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.exercises import CORRECT, NOT_ATTEMPTED, WRONG
+from helpers.exercises import lesson05 as check
+
+
+def untouched(*args):
+    raise NotImplementedError  # YOUR CODE HERE
+
+
+def expect(feedback, fragment: str) -> None:
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+# Exercise 1: a CNN class with the right in_features
+def small_cnn(in_features=300, second_pool=True, padding=0):
+    class SmallCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, kernel_size=5, padding=padding)
+            self.conv2 = nn.Conv2d(6, 12, kernel_size=3, padding=padding)
+            self.pool = nn.MaxPool2d(2)
+            self.flatten = nn.Flatten()
+            self.fc = nn.Linear(in_features, 10)
+
+        def forward(self, x):
+            x = self.pool(torch.relu(self.conv1(x)))
+            x = torch.relu(self.conv2(x))
+            if second_pool:
+                x = self.pool(x)
+            return self.fc(self.flatten(x))
+
+    return SmallCNN
+
+
+@pytest.mark.parametrize(("in_features", "fragment"), [
+    (588, "padding would give"), (784, "DigitCNN"), (1200, "second pooling"), (150, "first convolution"),
+    (25, "leaves out the channels"), (432, "not 12"), (299, "apply (H + 2P - K) // S + 1"),
+])
+def test_exercise_1_names_the_in_features_mistake(in_features, fragment, session_untouched):
+    expect(check.exercise_1(small_cnn(in_features)), fragment)
+
+
+def test_exercise_1(session_untouched):
+    assert check.exercise_1(small_cnn()).status == CORRECT
+    assert check.exercise_1(untouched).status == NOT_ATTEMPTED
+    expect(check.exercise_1(small_cnn(padding=1)), "(in, out, kernel, padding, stride)")
+    expect(check.exercise_1(small_cnn(second_pool=False)), "raised")  # right in_features, forward misses a pool
+
+    class Sequential(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 12, 3), nn.ReLU(),
+                                     nn.MaxPool2d(2), nn.Flatten(), nn.Linear(300, 10), nn.Softmax(dim=1))
+
+        def forward(self, x):
+            return self.net(x)
+
+    assert check.exercise_1(Sequential).status == CORRECT  # the checker asks for shapes, not a layout
+
+
+# Exercise 2: windows of past months
+def windows(series, window, *, extra=0, features=True, y_dim=True, shift=0):
+    rows = len(series) - window + extra
+    x = torch.stack([series[i : i + window] for i in range(rows)])
+    y = series[window - shift :][:rows] if not extra else series[window - 1 :][:rows]
+    return (x.unsqueeze(-1) if features else x), (y.unsqueeze(-1) if y_dim else y)
+
+
+def test_exercise_2(session_untouched):
+    assert check.exercise_2(windows).status == CORRECT
+    assert check.exercise_2(lambda s, w: (s.unfold(0, w, 1)[:-1].unsqueeze(-1), s[w:].view(-1, 1))).status == CORRECT
+    assert check.exercise_2(untouched).status == NOT_ATTEMPTED
+    expect(check.exercise_2(lambda s, w: windows(s, w, features=False)), "unsqueeze(-1)")
+    expect(check.exercise_2(lambda s, w: windows(s, w, y_dim=False)), "model's output shape")
+    expect(check.exercise_2(lambda s, w: windows(s, w, shift=1)), "copy its input")
+    expect(check.exercise_2(lambda s, w: windows(s, w, extra=1)), "no month after it")
+
+
+# Exercise 3: a split in time order
+def test_exercise_3(session_untouched):
+    right = lambda x, y, n: (x[:-n], y[:-n], x[-n:], y[-n:])  # noqa: E731
+    assert check.exercise_3(right).status == CORRECT
+    assert check.exercise_3(untouched).status == NOT_ATTEMPTED
+
+    def shuffled(x, y, n):
+        order = torch.randperm(len(x))
+        return x[order[:-n]], y[order[:-n]], x[order[-n:]], y[order[-n:]]
+
+    expect(check.exercise_3(shuffled), "future leaks")
+    expect(check.exercise_3(lambda x, y, n: (x[n:], y[n:], x[:n], y[:n])), "oldest windows")
+    expect(check.exercise_3(lambda x, y, n: (x[:-n], y[:-n], x[-n - 1 :], y[-n - 1 :])), "expected")
+    expect(check.exercise_3(lambda x, y, n: (x[:-n], y[1 : len(y) - n + 1], x[-n:], y[-n:])), "cut at the same rows")
+    expect(check.exercise_3(lambda x, y, n: (x[:-n].flip(0), y[:-n].flip(0), x[-n:], y[-n:])), "original order")
+
+
+# Exercise 4: permute, not view
+def test_exercise_4(session_untouched):
+    assert check.exercise_4(lambda x: x.permute(1, 0, 2)).status == CORRECT
+    assert check.exercise_4(lambda x: x.transpose(0, 1)).status == CORRECT
+    assert check.exercise_4(untouched).status == NOT_ATTEMPTED
+    expect(check.exercise_4(lambda x: x.view(x.size(1), x.size(0), x.size(2))), "permute(1, 0, 2)")
+    expect(check.exercise_4(lambda x: x.reshape(x.size(1), x.size(0), -1)), "regrouped")
+    expect(check.exercise_4(lambda x: x.permute(2, 1, 0)), "reversed")
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 1)), "expected")
+
+
+# Exercise 5: the RNN's loop over time
+def by_hand(rnn, x, *, time_dim=1, keep_layer=True, start=0.0):
+    h = torch.full((x.size(0), rnn.hidden_size), start)
+    steps = []
+    for t in range(x.size(1)):
+        h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
+        steps.append(h)
+    output = torch.stack(steps, dim=time_dim)
+    return output, (h.unsqueeze(0) if keep_layer else h)
+
+
+def test_exercise_5(session_untouched):
+    assert check.exercise_5(by_hand).status == CORRECT
+    assert check.exercise_5(untouched).status == NOT_ATTEMPTED
+    expect(check.exercise_5(lambda rnn, x: by_hand(rnn, x, time_dim=0)), "dim=1")
+    expect(check.exercise_5(lambda rnn, x: by_hand(rnn, x, keep_layer=False)), "unsqueeze(0)")
+    expect(check.exercise_5(lambda rnn, x: by_hand(rnn, x, start=0.5)), "h = zeros")
+    first_step = lambda rnn, x: (by_hand(rnn, x)[0], by_hand(rnn, x)[0][:, 0].unsqueeze(0))  # noqa: E731
+    expect(check.exercise_5(first_step), "h_n[-1]")
+
+    def over_batch(rnn, x):  # x[t]: a window, not a step
+        h = torch.zeros(x.size(0), rnn.hidden_size)
+        for t in range(x.size(1)):
+            h = torch.tanh(x[t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
+        return h, h
+
+    expect(check.exercise_5(over_batch), "x[:, t]")
+
+
+# Exercise 6: the drill, batch_first forgotten
+class Buggy(nn.Module):
+    def __init__(self, hidden_size=32):
+        super().__init__()
+        self.gru = nn.GRU(input_size=1, hidden_size=hidden_size)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(output[:, -1])
+
+
+class Fixed(Buggy):
+    def __init__(self, hidden_size=32):
+        super().__init__(hidden_size)
+        self.gru = nn.GRU(input_size=1, hidden_size=hidden_size, batch_first=True)
+
+
+class WrongIndex(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(h_n[:, -1]).expand(len(x), 1)  # the last window's state for every window
+
+
+def test_exercise_6(session_untouched):
+    assert check.exercise_6(Fixed).status == CORRECT
+    assert check.exercise_6(untouched).status == NOT_ATTEMPTED
+    expect(check.exercise_6(Buggy), "batch_first=True")
+    expect(check.exercise_6(WrongIndex), "h_n[-1]")
+
+
+def test_exercise_6_in_korean(korean, session_untouched):
+    feedback = check.exercise_6(Buggy)
+    assert feedback.status == WRONG and "batch_first=True" in feedback.message and "윈도" in feedback.message
+
+
+def test_defaults_match_the_settings_the_claims_are_about():
+    assert check.DEFAULTS == {"CNN_EPOCHS": 2, "TRAIN_IMAGES": 10000, "VAL_SIZE": 5000, "BATCH_SIZE": 64,
+                              "EPOCHS": 30, "LR": 0.01}
+    assert check.out_size(28, 5) == 24 and check.out_size(24, 2, stride=2) == 12 and check.SMALL_CNN_IN_FEATURES == 300
