@@ -18,53 +18,31 @@
     checkpoint  save_checkpoint, load_checkpoint (weights_only=True)
     exercises   the exercise checkers, one module per lesson
 
-Notebooks import what they use from the top level (``from helpers import fit, best_epoch``);
+Notebooks import what they use from the top level (``from helpers import boston_splits, setup_notebook``);
 ``__all__`` is exactly that set, and tests/test_repository.py keeps it so.
 """
 
 # First: a missing dependency stops here with one line that says what to install.
 import helpers.environment  # noqa: F401
 from helpers.boston import FEATURES, boston_splits, load_boston
-from helpers.checkpoint import load_checkpoint, save_checkpoint
 from helpers.co2 import load_co2
-from helpers.data import TabularDataset, TensorBatches, split_indices
-from helpers.metrics import (
-    binary_accuracy,
-    binary_accuracy_logits,
-    confusion_matrix,
-    multiclass_accuracy,
-    precision_recall,
-    rmse,
-)
+from helpers.data import split_indices
+from helpers.metrics import binary_accuracy, binary_accuracy_logits, precision_recall
 from helpers.mnist import load_mnist, mnist_tensors
 from helpers.notebook import setup_notebook, show_results
-from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, plot_image_grid
-from helpers.training import best_epoch, fit, predict
+from helpers.training import fit
 
 __all__ = [
     "FEATURES",
-    "NotebookFigure",
-    "TabularDataset",
-    "TensorBatches",
-    "best_epoch",
     "binary_accuracy",
     "binary_accuracy_logits",
     "boston_splits",
-    "confusion_matrix",
     "fit",
     "load_boston",
-    "load_checkpoint",
     "load_co2",
     "load_mnist",
     "mnist_tensors",
-    "multiclass_accuracy",
-    "plot_confusion_matrix",
-    "plot_history",
-    "plot_image_grid",
     "precision_recall",
-    "predict",
-    "rmse",
-    "save_checkpoint",
     "setup_notebook",
     "show_results",
     "split_indices",
