@@ -73,7 +73,7 @@ nbval: $(DEV_STAMP)
 	COURSE_PROGRESS=0 $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		-n $(NBVAL_WORKERS) --dist loadfile notebooks
 
-# The four Korean lessons at their quick settings in kernels that cannot see the machine's Hangul fonts
+# The five Korean lessons at their quick settings in kernels that cannot see the machine's Hangul fonts
 # (tests/test_korean_lessons.py): the bundled font draws every figure, no glyph missing. About 40 s.
 hangul: $(DEV_STAMP)
 	$(PY) -m pytest tests/test_korean_lessons.py -q -m hangul -p no:cacheprovider --durations=4
@@ -81,7 +81,7 @@ hangul: $(DEV_STAMP)
 # The lessons' split-dependent claims ("in most splits ..."), each measured over 30+ seeds.
 # pytest exits 5 when no test is selected (a typo in a marker): that fails too.
 claims: $(DEV_STAMP)
-	$(PY) -m pytest tests -q -m claims -p no:cacheprovider
+	$(PY) -m pytest tests -q -m claims -p no:cacheprovider -n $(NBVAL_WORKERS) --dist loadfile --durations=5
 
 test: lint unit nbval hangul claims
 

@@ -18,7 +18,7 @@
     checkpoint  save_checkpoint, load_checkpoint (weights_only=True)
     exercises   the exercise checkers, one module per lesson
 
-Notebooks import what they use from the top level (``from helpers import boston_splits, setup_notebook``);
+Notebooks import what they use from the top level (``from helpers import boston_splits``);
 ``__all__`` is exactly that set, and tests/test_repository.py keeps it so.
 """
 

@@ -10,7 +10,7 @@ Both pipelines train the source's 784-128-64-10 ``MNIST_Classifier`` with Adam:
 - **source**: ``torchvision`` MNIST with ``ToTensor()``, ``DataLoader(batch_size=64, shuffle=True)``,
   ``Adam(lr=1e-3)``: the course's source post, as written.
 - **in-memory**: ``helpers.mnist_tensors`` (the whole split as uint8, one byte per pixel),
-  ``helpers.TensorBatches`` (batch 256), the model's first step ``Standardize`` (each batch converted
+  ``helpers.data.TensorBatches`` (batch 256), the model's first step ``Standardize`` (each batch converted
   to float32 and standardized with the training images' mean and std), fused Adam where supported,
   ``OneCycleLR``, and the training accuracy of every batch, as ``fit`` runs it in lesson 04.
 

@@ -35,8 +35,8 @@ SOURCE_WORDS = {
     "레이어", "출력층", "손실 함수", "활성화 함수", "최적화", "가중치", "정규화", "데이터셋", "텐서",
     "다층 퍼셉트론", "평균 제곱 오차", "이진 교차 엔트로피", "이진 분류", "다중 분류", "선형 회귀",
     "확률 분포", "클래스", "학습", "모델", "정확도", "데이터 전처리", "학습 루프", "노드", "입력", "출력",
-    "비선형성", "CNN", "RNN", "시계열", "예측값", "실제값", "디버깅", "Softmax", "logit", "epoch", "shape", "MLP", "MSE", "BCE",
-    "확률", "펼침",  # "출력을 확률로 변환했다"; the comment "2D 이미지를 1D 벡터로 펼침"
+    "비선형성", "예측값", "실제값", "디버깅", "Softmax", "logit", "epoch", "shape", "MLP", "MSE", "BCE",
+    "확률", "펼침", "CNN", "RNN", "시계열",  # "출력을 확률로 변환했다"; the comment "2D 이미지를 1D 벡터로 펼침"
 }
 PARTICLES = "이|가|은|는|을|를|과|와|으로|로|이다|였|였다"
 # the final sound of a number's Korean reading: its last non-zero digit, or the power of ten of its zeros

@@ -9,17 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import (
-    NotebookFigure,
-    TensorBatches,
-    fit,
-    load_checkpoint,
-    plot_confusion_matrix,
-    plot_history,
-    plot_image_grid,
-    progress,
-    save_checkpoint,
-)
+from helpers import fit, progress
+from helpers.checkpoint import load_checkpoint, save_checkpoint
+from helpers.data import TensorBatches
+from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, plot_image_grid
 
 HISTORY = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0]})
 
