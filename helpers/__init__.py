@@ -26,14 +26,7 @@ import helpers.environment  # noqa: F401
 from helpers.boston import FEATURES, boston_splits, load_boston
 from helpers.checkpoint import load_checkpoint, save_checkpoint
 from helpers.data import TabularDataset, TensorBatches, split_indices
-from helpers.metrics import (
-    binary_accuracy,
-    binary_accuracy_logits,
-    confusion_matrix,
-    multiclass_accuracy,
-    precision_recall,
-    rmse,
-)
+from helpers.metrics import confusion_matrix, multiclass_accuracy, rmse
 from helpers.mnist import load_mnist, mnist_tensors
 from helpers.notebook import setup_notebook, show_results
 from helpers.plots import NotebookFigure, plot_confusion_matrix, plot_history, plot_image_grid
@@ -45,8 +38,6 @@ __all__ = [
     "TabularDataset",
     "TensorBatches",
     "best_epoch",
-    "binary_accuracy",
-    "binary_accuracy_logits",
     "boston_splits",
     "confusion_matrix",
     "fit",
@@ -58,7 +49,6 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_history",
     "plot_image_grid",
-    "precision_recall",
     "predict",
     "rmse",
     "save_checkpoint",
