@@ -27,22 +27,18 @@ import helpers.environment  # noqa: F401
 from helpers.boston import FEATURES, boston_splits, load_boston
 from helpers.co2 import load_co2
 from helpers.data import split_indices
-from helpers.metrics import binary_accuracy, binary_accuracy_logits, precision_recall
 from helpers.mnist import load_mnist, mnist_tensors
 from helpers.notebook import setup_notebook, show_results
 from helpers.training import fit
 
 __all__ = [
     "FEATURES",
-    "binary_accuracy",
-    "binary_accuracy_logits",
     "boston_splits",
     "fit",
     "load_boston",
     "load_co2",
     "load_mnist",
     "mnist_tensors",
-    "precision_recall",
     "setup_notebook",
     "show_results",
     "split_indices",

@@ -29,6 +29,8 @@ LABELS_WRONG = {
     "flat": (lambda train, p: (p > train.median()).float(), "(N, 1)"),
     "bool": (lambda train, p: (p > train.median()).reshape(-1, 1), ".float()"),
     "flipped": (lambda train, p: (p <= train.median()).float().reshape(-1, 1), "flipped"),
+    "mean": (lambda train, p: (p > train.mean()).float().reshape(-1, 1), "the mean of the training prices"),
+    ">=": (lambda train, p: (p >= train.median()).float().reshape(-1, 1), "not >="),
 }
 
 
@@ -87,6 +89,8 @@ LOOP_WRONG = {
                      "compared the logits with 0.5"),
     "sigmoid > 0": (lambda m, loader, d: evaluate_accuracy(m, loader, d, decide=lambda out: torch.sigmoid(out) > 0),
                     "every row 'above'"),
+    "argmax": (lambda m, loader, d: evaluate_accuracy(m, loader, d, decide=lambda out: out.argmax(dim=1, keepdim=True)),
+               "argmax over the logits' one column"),
     "percent": (lambda m, loader, d: 100 * evaluate_accuracy(m, loader, d), "percentage"),
     "(B,) vs (B, 1)": (lambda m, loader, d: evaluate_accuracy(m, loader, d, decide=lambda out: (out > 0).reshape(-1)),
                        "broadcast"),
@@ -120,6 +124,7 @@ DRILL_WRONG = {
     "letter d": (("d", lambda: boston_binary_mlp(sigmoid=False)), "not d"),
     "unfixed": (("c", relu_ended), "never be negative"),
     "Sigmoid added": (("c", lambda: boston_binary_mlp(sigmoid=True)), "two sigmoids"),
+    "a model, not a function": (("c", boston_binary_mlp(sigmoid=False)), "pass a function that returns the model"),
     "wrong width": (("c", lambda: nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 2))), "returns (N, 1)"),
 }
 
@@ -132,6 +137,12 @@ CASES = [
     (check.exercise_6, ("c", lambda: boston_binary_mlp(sigmoid=False)), (None, untouched), DRILL_WRONG),
 ]
 IDS = [f"exercise_{n}" for n in range(1, len(CASES) + 1)]
+
+
+def test_a_wrong_letter_of_the_drill_does_not_name_the_right_one(session_untouched):
+    for letter in "abd":
+        message = check.exercise_6(letter, lambda: boston_binary_mlp(sigmoid=False)).message
+        assert "lowest loss" not in message and "negative" not in message and "last layer" not in message, message
 
 
 @pytest.mark.parametrize("exercise, solution, scaffold, wrong_answers", CASES, ids=IDS)

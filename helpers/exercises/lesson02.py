@@ -40,15 +40,20 @@ _DRILL_SPLIT = {"seed": 2025, "val_fraction": 0.25}
 ACCURACY_TOLERANCE = 0.001
 
 
-def _fresh(n: int, seed: int) -> torch.Tensor:
-    """n random prices in thousands of dollars, float32 (n,)."""
-    return 5 + 45 * torch.rand(n, generator=torch.Generator().manual_seed(seed))
+def _skewed(n: int, seed: int) -> torch.Tensor:
+    """n random prices in thousands of dollars, float32 (n,), skewed like MEDV: many cheap tracts and a
+    few dear ones, so that the mean (about 16) lies well above the median (about 11)."""
+    return 5 + 45 * torch.rand(n, generator=torch.Generator().manual_seed(seed)) ** 3
 
 
 @checker("Exercise 1")
 def exercise_1(make_labels: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Verdict:
-    """``make_labels(train_prices (N_train,), prices (N,)) -> float32 (N, 1)``: 1.0 above the training median."""
-    train_prices, prices = _fresh(41, 1), _fresh(30, 2) + 8  # an odd count: one median; shifted: another median
+    """``make_labels(train_prices (N_train,), prices (N,)) -> float32 (N, 1)``: 1.0 above the training median.
+    The prices are skewed (the mean is not the median), and one of them equals the training median
+    (which is "not above": ``>=`` gets it wrong)."""
+    train_prices = _skewed(41, 1)  # an odd count: the median is one of the prices
+    median = train_prices.median()
+    prices = torch.cat([_skewed(29, 2) + 3, median.reshape(1)])  # shifted: their own median is another one
     labels = student(make_labels, train_prices.clone(), prices.clone())
     if not isinstance(labels, torch.Tensor):
         return wrong(tr("return a torch tensor, not {type_name}.", type_name=type(labels).__name__))
@@ -67,6 +72,17 @@ def exercise_1(make_labels: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
                         "prices, so that validation and test rows do not shape the question."))
     if torch.equal(labels, 1 - expected):
         return wrong(tr("your labels are flipped: 1.0 must mean above the training median."))
+    mean = train_prices.mean()
+    if torch.equal(labels, (prices > mean).float().reshape(-1, 1)) or torch.equal(
+            labels, (prices >= mean).float().reshape(-1, 1)):
+        return wrong(tr("you cut at the mean of the training prices ({mean:.1f}); the question is about their "
+                        "median ({median:.1f}). Prices are skewed: a few dear tracts pull the mean up, so the two "
+                        "cuts label {differ} of these {n_prices} prices differently.", mean=mean.item(),
+                        median=median.item(), differ=int((expected != (prices > mean).float().reshape(-1, 1)).sum()),
+                        n_prices=len(prices)))
+    if torch.equal(labels, (prices >= median).float().reshape(-1, 1)):
+        return wrong(tr("a price equal to the training median ({median:.2f}) got 1.0: a price AT the median is not "
+                        "above it. Use >, not >=.", median=median.item()))
     if not torch.equal(labels, expected):
         differ = int((labels != expected).sum())
         return wrong(tr("{differ} of {n_prices} labels differ from (price > median of train_prices).",
@@ -251,9 +267,11 @@ def exercise_4(evaluate_accuracy: Callable[[nn.Module, DataLoader, torch.device]
     if close((y == 1).float().mean().item()) or close((y == 0).float().mean().item()):
         if close((y == 1).float().mean().item()):
             return wrong(tr("your loop called every row 'above': the accuracy equals the share of rows that are "
-                            "above. Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0."))
+                            "above. Your decision is always true, as torch.sigmoid(logits) > 0 is (a probability is "
+                            "never negative). 'Above' is a logit above 0: use logits > 0."))
         return wrong(tr("your loop called every row 'below': the accuracy equals the share of rows that are "
-                        "below. Check the decision: torch.sigmoid(logits) > 0 is always true; use logits > 0."))
+                        "below. Your decision is never true: an argmax over the logits' one column (always 0), "
+                        "or a threshold no output reaches, does this. 'Above' is a logit above 0: use logits > 0."))
     starts = range(0, len(y), 25)
     table_sum = sum((decided[i : i + n].reshape(-1) == y[i : i + n]).float().sum().item()
                     for i, n in zip(starts, sizes, strict=True))
@@ -329,10 +347,13 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module]) -> Verdict:
     below the buggy model's lowest possible loss."""
     letter = str(bug).strip().lower()
     if letter in _drill_hints():
-        return wrong(tr("not {letter}: {hint} Work out the lowest loss the run could ever reach.",
-                        letter=letter, hint=_drill_hints()[letter]))
+        return wrong(tr("not {letter}: {hint}", letter=letter, hint=_drill_hints()[letter]))
     if letter != "c":
         return wrong(tr("answer with one letter, a to d (got {bug!r}).", bug=bug))
+    if isinstance(fixed_model, nn.Module) or not callable(fixed_model):
+        return wrong(tr("pass a function that returns the model (def fixed_model(): return nn.Sequential(...)), "
+                        "not {type_name}: the checker calls it to build a fresh, untrained model.",
+                        type_name=type(fixed_model).__name__))
     torch.manual_seed(_DRILL_SPLIT["seed"])  # on the forked RNG: the session's own is restored after
     model = student(fixed_model)
     if not isinstance(model, nn.Module):
