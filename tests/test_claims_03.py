@@ -4,17 +4,19 @@
 (the seed, the model, the batch the lesson peeks at, the epoch it counts, both trainings), so each
 row is what the lesson prints for that SEED. The lesson says, of what depends on the split:
 
-- "Over the 30 splits ... the majority baseline scores between 0.23 and 0.46 on the test split";
+- "Over the 30 splits ... the majority baseline scores between 0.23 and 0.46 on the test split. The
+  default split, SEED = 0, gives 0.455, the top of that range";
 - "In all 30 splits the tests measure, the validation loss reaches its lowest point early and then
   climbs";
 - "In every one of the 30 splits ..., the trained model beats the majority baseline of its split by
-  at least 0.30";
+  at least 0.25";
 - "In every one of the 30 splits ..., most of the model's mistakes are between neighbouring bands";
 - "In all 30 splits ..., its [the extra model's] mean confidence is well above its own accuracy and
   above the correct model's confidence";
 - "In all 30 splits its NLL is higher than the correct model's";
-- "In all 30 splits the two accuracies are at most 0.08 apart, and in about half of them (14 of 30)
-  the extra model's is as high or higher".
+- "with SEED = 0 (on the CPU) the extra model gets 7 fewer of the 101 test tracts right ..., the
+  largest gap of the 30 splits the tests measure, shared by 4 of them. In all 30, the two accuracies are at most 0.08
+  apart, and in about half of them (14 of 30) the extra model's is as high or higher".
 
 Run by ``make claims``; the counts measured on the course's 2-core CPU are in the comments.
 ``python -m tests.test_claims_03`` prints the table.
@@ -38,20 +40,23 @@ from helpers.seed import set_seed
 pytestmark = pytest.mark.claims
 SEEDS = range(30)
 EPOCHS, LR, BATCH_SIZE = 80, 0.01, 100
+CPU = torch.device("cpu")
 
 
 def train(model: nn.Module, train_loader: DataLoader, X_val: torch.Tensor, y_val: torch.Tensor,
-          epochs: int, lr: float) -> pd.DataFrame:
+          epochs: int, lr: float, device: torch.device) -> pd.DataFrame:
     """The lesson's ``train`` (Section 6), line for line."""
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    X_val, y_val = X_val.to(device), y_val.to(device)
     rows, best_loss, best_weights = [], math.inf, None
     for epoch in range(1, epochs + 1):
         model.train()
         loss_sum, count = 0.0, 0
         for x, y in train_loader:
-            pred = model(x)
-            loss = loss_fn(pred, y)
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = loss_fn(logits, y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -59,9 +64,9 @@ def train(model: nn.Module, train_loader: DataLoader, X_val: torch.Tensor, y_val
             count += len(x)
         model.eval()
         with torch.no_grad():
-            val_pred = model(X_val)
-            val_loss = loss_fn(val_pred, y_val).item()
-            val_accuracy = (val_pred.argmax(dim=1) == y_val).float().mean().item()
+            val_logits = model(X_val)
+            val_loss = loss_fn(val_logits, y_val).item()
+            val_accuracy = (val_logits.argmax(dim=1) == y_val).float().mean().item()
         rows.append({"epoch": epoch, "train_loss": loss_sum / count, "val_loss": val_loss,
                      "val_accuracy": val_accuracy})
         if val_loss < best_loss:
@@ -88,23 +93,25 @@ def lesson_run(seed: int) -> dict[str, float]:
     train_loader = DataLoader(TensorDataset(X_train, y_train), batch_size=BATCH_SIZE, shuffle=True)
     next(iter(train_loader))                       # the batch Section 5 looks at
     [len(y) for x, y in train_loader]              # the batch sizes it prints
-    history = train(model, train_loader, X_val, y_val, epochs=EPOCHS, lr=LR)
+    history = train(model, train_loader, X_val, y_val, epochs=EPOCHS, lr=LR, device=CPU)
     model.eval()
     with torch.no_grad():
         test_logits = model(X_test)
     test_pred = test_logits.argmax(dim=1)
     extra_model = band_mlp(extra_softmax=True)
     extra_model.load_state_dict(start_weights)
-    train(extra_model, train_loader, X_val, y_val, epochs=EPOCHS, lr=LR)
+    train(extra_model, train_loader, X_val, y_val, epochs=EPOCHS, lr=LR, device=CPU)
     extra_model.eval()
     with torch.no_grad():
         extra_probs, extra_logits = extra_model(X_test), extra_model[:-1](X_test)
     loss_fn = nn.CrossEntropyLoss()
-    matrix = [[((y_test == t) & (test_pred == p)).sum().item() for p in range(3)] for t in range(3)]
+    matrix = torch.bincount(y_test * 3 + test_pred, minlength=9).reshape(3, 3).tolist()
     return {
         "baseline": baseline,
         "climbs": bool(history["val_loss"].iloc[-1] > 1.2 * history["val_loss"].min()),
         "accuracy": (test_pred == y_test).float().mean().item(),
+        "right": (test_pred == y_test).sum().item(),
+        "extra_right": (extra_probs.argmax(dim=1) == y_test).sum().item(),
         "extra_accuracy": (extra_probs.argmax(dim=1) == y_test).float().mean().item(),
         "nll": loss_fn(test_logits, y_test).item(),
         "extra_nll": loss_fn(extra_logits, y_test).item(),
@@ -136,10 +143,11 @@ def count(condition) -> int:
 def test_the_majority_baseline_is_not_a_third_and_varies_between_splits():
     baselines = [r["baseline"] for r in runs()]
     assert 0.225 <= min(baselines) and max(baselines) <= 0.46, (min(baselines), max(baselines))  # 0.228, 0.455
+    assert baselines[0] == max(baselines) and round(baselines[0], 3) == 0.455, baselines[0]  # SEED 0: the top
 
 
 def test_the_model_beats_the_majority_baseline_in_every_split():
-    assert min(r["accuracy"] - r["baseline"] for r in runs()) >= 0.30  # measured 0.307
+    assert min(r["accuracy"] - r["baseline"] for r in runs()) >= 0.25  # measured 0.307
 
 
 def test_in_every_split_the_validation_loss_climbs_after_its_lowest_point():
@@ -161,6 +169,9 @@ def test_in_every_split_the_extra_softmax_has_the_higher_nll():
 
 def test_accuracies_are_at_most_8_points_apart_and_the_extra_softmax_is_often_as_high_or_higher():
     assert count(lambda r: abs(r["extra_accuracy"] - r["accuracy"]) <= 0.08) == len(SEEDS)  # 30 of 30
+    gaps = [r["right"] - r["extra_right"] for r in runs()]
+    assert (runs()[0]["right"], runs()[0]["extra_right"]) == (82, 75), runs()[0]  # SEED 0: 7 fewer of 101
+    assert gaps[0] == max(gaps) and gaps.count(gaps[0]) == 4, gaps  # the largest gap of the 30, shared by 4
     as_high = count(lambda r: r["extra_accuracy"] >= r["accuracy"])
     assert 0.3 * len(SEEDS) <= as_high <= 0.7 * len(SEEDS), f"{as_high} of {len(SEEDS)}"  # "about half": 14 of 30
 

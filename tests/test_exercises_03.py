@@ -40,6 +40,11 @@ def optimizer_of_another_model(lr: float):
     return model, optimizer
 
 
+def sgd_model_and_optimizer(lr: float):
+    model = model_and_optimizer(lr)[0]
+    return model, torch.optim.SGD(model.parameters(), lr=lr)
+
+
 def softmax_model_and_optimizer(lr: float):
     model = nn.Sequential(*model_and_optimizer(lr)[0], nn.Softmax(dim=1))
     return model, torch.optim.Adam(model.parameters(), lr=lr)
@@ -48,7 +53,8 @@ def softmax_model_and_optimizer(lr: float):
 def make_loop(*, report: str = "sample mean", softmax: bool = False, zero_grad: bool = True,
               targets=lambda y: y, optimizer=None, keep: str = "copy"):
     """A whole training loop as students write it; the keywords put in one mistake each. ``keep``: "copy"
-    (copy.deepcopy of the best state_dict), "reference" (the state_dict itself, no copy), "none" (the last epoch)."""
+    (copy.deepcopy of the best state_dict), "reference" (the state_dict itself, no copy), "none" (the last epoch),
+    "not loaded" (a copy kept, never loaded)."""
 
     def fit(model, train_loader, x_val, y_val, given_optimizer, epochs):
         opt = optimizer(model) if optimizer else given_optimizer
@@ -73,8 +79,8 @@ def make_loop(*, report: str = "sample mean", softmax: bool = False, zero_grad: 
             with torch.no_grad():
                 val_losses.append(loss_fn(model(x_val), y_val).item())
             if val_losses[-1] == min(val_losses):
-                best = copy.deepcopy(model.state_dict()) if keep == "copy" else model.state_dict()
-        if keep != "none":
+                best = copy.deepcopy(model.state_dict()) if keep != "reference" else model.state_dict()
+        if keep not in ("none", "not loaded"):
             model.load_state_dict(best)
         return losses, val_losses
 
@@ -113,10 +119,16 @@ WRONG_ANSWERS = [
     (check.exercise_1, lambda z: torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True), "overflows to inf"),
     (check.exercise_1, global_max_softmax, "underflow"),
     (check.exercise_1, lambda z: torch.exp(z - z.max()) / torch.exp(z - z.max()).sum(dim=0), "dim=1"),
+    (check.exercise_1, lambda z: torch.exp(z - z.max(dim=1, keepdim=True).values)
+     / torch.exp(z - z.max(dim=1, keepdim=True).values).sum(dim=1), "keepdim=True"),
+    (check.exercise_1, lambda z: torch.exp(z - z.max(dim=1).values), "keepdim=True"),
     (check.exercise_2, lambda z, y: torch.log_softmax(z, 1)[torch.arange(len(y)), y].mean(), "sign"),
     (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1)[torch.arange(len(y)), y].sum(), ".mean()"),
     (check.exercise_2, lambda z, y: -torch.log(torch.softmax(z, 1))[torch.arange(len(y)), y].mean(), "log_softmax"),
     (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1).mean(), "true class"),
+    (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1)[:, y].mean(), "log_probs[:, y]"),
+    (check.exercise_2, lambda z, y: nn.CrossEntropyLoss()(z, y), "by hand"),
+    (check.exercise_2, lambda z, y: nn.functional.cross_entropy(z, y), "by hand"),
     (check.exercise_3, lambda c: math.log(c), "flat guess"),
     (check.exercise_3, lambda c: math.log(1 + 2 / math.e), "C - 1"),
     (check.exercise_3, lambda c: math.log(1 + c / math.e), "off by one"),
@@ -131,11 +143,13 @@ WRONG_ANSWERS = [
      "reference loop reaches"),
     (check.exercise_4, make_loop(keep="reference"), "without the copy"),
     (check.exercise_4, lambda *args: make_loop()(*args)[0], "return two lists"),
-    (check.exercise_4, make_loop(keep="none"), "last epoch's weights"),
+    (check.exercise_4, make_loop(keep="none"), "never calls model.load_state_dict"),
+    (check.exercise_4, make_loop(keep="not loaded"), "never calls model.load_state_dict"),
     (check.exercise_5, optimizer_of_another_model, "another model's"),
     (check.exercise_5, lambda lr: model_and_optimizer(lr)[0], "return two things"),
     (check.exercise_5, lambda lr: model_and_optimizer(0.0), "learning rate"),
     (check.exercise_5, softmax_model_and_optimizer, "ends in nn.Softmax"),
+    (check.exercise_5, sgd_model_and_optimizer, "not Adam"),
     (check.exercise_6, lambda y: y % 3, "% 3"),
     (check.exercise_6, lambda y: y.clamp(max=2), "clamping"),
     (check.exercise_6, lambda y: (y - 1).float(), "int64"),

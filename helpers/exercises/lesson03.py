@@ -14,10 +14,11 @@ split the notebook never uses (``UNSEEN_SEED``), and returns a ``Feedback``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -78,11 +79,19 @@ def _train(model: nn.Module, x: Tensor, y: Tensor, epochs: int) -> float:
 def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
     """``softmax(z)``: logits (N, C) -> probabilities (N, C), each row summing to 1, finite for huge logits."""
     gen = torch.Generator().manual_seed(3)
-    cases = [torch.randn(5, 4, generator=gen) * 3, torch.randn(2, 7, generator=gen),
+    cases = [torch.randn(5, 4, generator=gen) * 3, torch.randn(2, 7, generator=gen), torch.randn(4, 4, generator=gen),
              torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0]])]
     worst = 0.0
     for z in cases:
-        out = student(softmax, z.clone())
+        try:
+            out = student(softmax, z.clone())
+        except StudentError as error:
+            if "must match the size" in str(error):
+                return wrong(tr("logits of shape {z_shape} raised {error} ({where}): a row's sum or maximum without "
+                                "keepdim=True has shape (N,), which does not line up with the rows of z. Keep it "
+                                "as a column (N, 1) with keepdim=True.",
+                                z_shape=tuple(z.shape), error=str(error), where=error.where))
+            raise
         if not isinstance(out, Tensor) or out.shape != z.shape:
             got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
             return wrong(tr("for logits of shape {z_shape} it returned {got}: softmax keeps the shape (N, C). Use "
@@ -102,6 +111,9 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
             if torch.allclose(out, torch.softmax(z, dim=0), atol=1e-5):
                 return wrong(tr("each column sums to 1, not each row: a row is one example, so sum over dim=1 (with "
                                 "keepdim=True)."))
+            if torch.allclose(out, torch.exp(z) / torch.exp(z).sum(dim=1), atol=1e-5):
+                return wrong(tr("the rows do not sum to 1: the row sums lost their dimension (shape (N,) instead of "
+                                "(N, 1)), so each COLUMN was divided by one row's total. Sum with keepdim=True."))
             return wrong(tr("the rows do not sum to 1: divide exp(z) by its row's total."))
         worst = max(worst, (out - torch.softmax(z, dim=1)).abs().max().item())
         if worst > 1e-5:
@@ -109,6 +121,23 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
                             "exp(z) divided by the row's sum of exp(z).", worst=worst))
     return correct(tr("matches torch.softmax on {n_cases} unseen batches, logits of 1000 and -1000 included "
                       "(largest difference {worst:.1e}).", n_cases=len(cases), worst=worst))
+
+
+@contextlib.contextmanager
+def _watching_cross_entropy() -> Iterator[list[bool]]:
+    """Records (in the list it yields) whether F.cross_entropy runs, which nn.CrossEntropyLoss calls too."""
+    calls: list[bool] = []
+    original = nn.functional.cross_entropy
+
+    def watched(*args: object, **kwargs: object) -> Tensor:
+        calls.append(True)
+        return original(*args, **kwargs)
+
+    nn.functional.cross_entropy = watched
+    try:
+        yield calls
+    finally:
+        nn.functional.cross_entropy = original
 
 
 @checker("Exercise 2")
@@ -119,8 +148,13 @@ def exercise_2(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Verdict:
              (torch.randn(9, 5, generator=gen), torch.randint(0, 5, (9,), generator=gen)),
              (torch.tensor([[200.0, 0.0, -200.0], [0.0, 150.0, 0.0]]), torch.tensor([2, 0]))]
     for logits, y in cases:
-        got = torch.as_tensor(student(cross_entropy, logits.clone(), y.clone())).detach().float()
         expected = nn.functional.cross_entropy(logits, y)
+        with _watching_cross_entropy() as calls:
+            got = torch.as_tensor(student(cross_entropy, logits.clone(), y.clone())).detach().float()
+        if calls:
+            return wrong(tr("it calls nn.CrossEntropyLoss (or F.cross_entropy), the loss this exercise asks you to "
+                            "write by hand. Build it from torch.log_softmax, the true class of each row and the "
+                            "mean."))
         if got.numel() != 1:
             return wrong(tr("it returned shape {got_shape}; the loss is one number: average the per-example losses "
                             "with .mean().", got_shape=tuple(got.shape)))
@@ -137,6 +171,10 @@ def exercise_2(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Verdict:
                             "negative, the loss is positive)."))
         if torch.isclose(got, -true_class.sum(), rtol=1e-4):
             return wrong(tr("that is the sum over the batch; CrossEntropyLoss averages: use .mean()."))
+        if torch.isclose(got, -log_probs[:, y].mean(), rtol=1e-4):
+            return wrong(tr("log_probs[:, y] picks the columns y for EVERY row, a ({n}, {n}) table, and you averaged "
+                            "all of it. Pair each row with its own class: log_probs[torch.arange(len(y)), y], shape "
+                            "({n},).", n=len(y)))
         if torch.isclose(got, -log_probs.mean(), rtol=1e-4):
             return wrong(tr("it averages over every class; pick only each example's true class: "
                             "log_probs[torch.arange(len(y)), y]."))
@@ -279,12 +317,18 @@ def _two_lists(got: object) -> tuple[list[float], list[float]] | None:
     return parts[0], parts[1]
 
 
-def _best_weights_kept(model: nn.Module, val_losses: Sequence[float]) -> str | None:
-    """None if the model ends with the weights of its lowest validation loss, else what to tell."""
+def _best_weights_kept(model: nn.Module, val_losses: Sequence[float], loaded: bool = True) -> str | None:
+    """None if the model ends with the weights of its lowest validation loss, else what to tell;
+    ``loaded``: whether the loop called ``model.load_state_dict``."""
     final, best = _val_loss(model), min(val_losses)
     if math.isclose(final, best, rel_tol=1e-4, abs_tol=1e-6):
         return None
     epoch = list(val_losses).index(best) + 1
+    if not loaded:
+        return tr("the model ends with the last epoch's weights (validation loss {last:.3f}): your loop never calls "
+                  "model.load_state_dict(...), so the weights of epoch {epoch} ({best:.3f}) are never put back. "
+                  "After the loop, load the copy you kept: model.load_state_dict(best_weights).",
+                  last=val_losses[-1], epoch=epoch, best=best)
     if math.isclose(final, val_losses[-1], rel_tol=1e-4, abs_tol=1e-6):
         return tr("the model ends with the last epoch's weights (validation loss {last:.3f}), not those of epoch "
                   "{epoch} ({best:.3f}). Keep copy.deepcopy(model.state_dict()) whenever the validation loss is the "
@@ -308,6 +352,14 @@ def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
     x, y, x_val, y_val = _band_data()
     model, loader = _loop_model(), _loop_loader()
     optimizer = torch.optim.Adam(model.parameters(), lr=LOOP_LR)
+    loads: list[bool] = []
+    load_state_dict = model.load_state_dict
+
+    def recorded_load(*args: object, **kwargs: object) -> object:
+        loads.append(True)
+        return load_state_dict(*args, **kwargs)
+
+    model.load_state_dict = recorded_load  # this model only: records whether the loop puts weights back
     try:
         got = student(fit, model, loader, x_val.clone(), y_val.clone(), optimizer, LOOP_EPOCHS)
     except StudentError as error:
@@ -342,7 +394,7 @@ def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
                             "y_val).item() in model.eval() mode under torch.no_grad().",
                             got=[round(v, 3) for v in val_values[:3]],
                             expected=[round(v, 3) for v in reference_val[:3]]))
-        problem = _best_weights_kept(model, val_values)
+        problem = _best_weights_kept(model, val_values, loaded=bool(loads))
         if problem:
             return wrong(problem)
         best = val_values.index(min(val_values)) + 1
@@ -368,7 +420,7 @@ def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
     if all(torch.equal(p, _loop_start()[k]) for k, p in model.state_dict().items()):
         return wrong(tr("the model's weights did not change: call loss.backward() and then optimizer.step() for "
                         "every batch."))
-    problem = _best_weights_kept(model, val_values)
+    problem = _best_weights_kept(model, val_values, loaded=bool(loads))
     if problem:
         return wrong(problem)
     accuracy = multiclass_accuracy(predict(model, x_val), y_val)
@@ -406,9 +458,9 @@ def exercise_5(make_model_and_optimizer: Callable[[float], tuple[nn.Module, torc
     updated = {id(p) for group in optimizer.param_groups for p in group["params"]}
     if not owned & updated:
         return wrong(tr("the optimizer updates none of this model's weights: it was made from another model's "
-                        ".parameters(). That is the classmate's bug: the model cell ran again after the optimizer "
-                        "was made, so optimizer.step() changes the old model and the new one never learns. Make "
-                        "the optimizer from model.parameters() after making the model."))
+                        ".parameters(). That is the classmate's bug: the model they trained is not the one whose "
+                        "weights the optimizer was given, so optimizer.step() changes the other model and this one "
+                        "never learns. Make the optimizer from model.parameters() after making the model."))
     if owned - updated:
         return wrong(tr("the optimizer holds only {held} of the model's {total} weight tensors: make it from "
                         "model.parameters().", held=len(owned & updated), total=len(owned)))
@@ -423,6 +475,12 @@ def exercise_5(make_model_and_optimizer: Callable[[float], tuple[nn.Module, torc
     if isinstance(last_layer(model), nn.Softmax):
         return wrong(tr("the model ends in nn.Softmax. CrossEntropyLoss applies softmax itself: end with the "
                         "nn.Linear that outputs the logits."))
+    if not isinstance(optimizer, torch.optim.Adam):
+        return wrong(tr("the optimizer is {name}, not Adam: the task asks for the lesson's optimizer, "
+                        "torch.optim.Adam(model.parameters(), lr=lr).", name=type(optimizer).__name__))
+    if optimizer.param_groups[0]["lr"] != 0.01:
+        return wrong(tr("the optimizer's learning rate is {got}, but the checker asked for lr={lr}: pass the "
+                        "function's argument on, lr=lr.", got=optimizer.param_groups[0]["lr"], lr=0.01))
     loss_fn = nn.CrossEntropyLoss()
     model.train()
     losses = []
@@ -434,8 +492,8 @@ def exercise_5(make_model_and_optimizer: Callable[[float], tuple[nn.Module, torc
         losses.append(loss.item())
     if losses[-1] > LOOP_LEVEL:
         return wrong(tr("your model and optimizer belong together, but 100 full-batch steps take the training loss "
-                        "only from {first:.3f} to {last:.3f} (the lesson's model gets below {level}): check the "
-                        "learning rate you pass to Adam (lr=lr).", first=losses[0], last=losses[-1],
+                        "only from {first:.3f} to {last:.3f} (the lesson's model gets below {level}): compare your "
+                        "model's layers with the lesson's 13-32-16-3 model.", first=losses[0], last=losses[-1],
                         level=LOOP_LEVEL))
     return correct(tr("the optimizer holds this model's weights: on a split the lesson never used, 100 full-batch "
                       "steps take the training loss from {first:.3f} to {last:.3f}, where the classmate's stayed "
