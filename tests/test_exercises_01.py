@@ -274,3 +274,11 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     assert check.exercise_5("a", untouched).message.startswith("'a': 답이 아닙니다. ")
     assert "천 달러" in check.exercise_5("b", train).message and "k USD" not in check.exercise_5("b", train).message
     assert repr(check.exercise_5(None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
+
+
+def test_exercise_3_names_a_batch_left_on_another_device(session_untouched):
+    """On a GPU (Colab) the loader serves CPU batches: a loop without data.to(device) is told so. The meta device
+    stands in for the GPU here: the model's weights are not on the CPU, the batches are."""
+    feedback = check.exercise_3(make_loop(), device="meta")
+    assert feedback.status == WRONG and "another device" in feedback.message and "data.to(device)" in feedback.message, \
+        feedback

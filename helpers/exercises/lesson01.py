@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 from helpers import notebook
 from helpers.boston import FEATURES, boston_splits
 from helpers.data import TabularDataset
-from helpers.exercises import Verdict, checker, correct, student, wrong
+from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.metrics import rmse
 from helpers.models import boston_regression_mlp
@@ -185,9 +185,12 @@ def _near(a: float, b: float) -> bool:
 
 
 @checker("Exercise 3")
-def exercise_3(train_loop: Callable) -> Verdict:
+def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -> Verdict:
     """``train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val) -> (train_losses, val_losses,
     best_epoch)``, the model left with the best epoch's weights (the course's rule for the number of epochs).
+
+    The model and the validation rows are on ``device`` (the notebook's, default the CPU), the loader's
+    batches on the CPU, as in the lesson: the loop moves each batch to the model's device.
 
     Runs the student's loop on a split and seed the notebook never uses (``LOOP_SEED``) with the
     source's model (``boston_regression_mlp``), watching every forward pass, loss, ``zero_grad``
@@ -195,7 +198,8 @@ def exercise_3(train_loop: Callable) -> Verdict:
     """
     splits = boston_splits("regression", seed=LOOP_SEED)
     torch.manual_seed(LOOP_SEED)  # the core forked the random state: the student's session is unaffected
-    model = boston_regression_mlp(13)
+    device = torch.device(device if device is not None else "cpu")
+    model = boston_regression_mlp(13).to(device)
     loader = DataLoader(TabularDataset(splits.X_train, splits.y_train), batch_size=LOOP_BATCH, shuffle=True,
                         generator=torch.Generator().manual_seed(LOOP_SEED))
     optimizer = torch.optim.Adam(model.parameters(), lr=LOOP_LR)
@@ -209,7 +213,17 @@ def exercise_3(train_loop: Callable) -> Verdict:
     n_val, per_epoch = len(splits.X_val), len(loader)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the broadcast warning: the checker names it itself
-        result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS, splits.X_val, splits.y_val)
+        try:
+            result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS,
+                             splits.X_val.to(device), splits.y_val.to(device))
+        except StudentError as error:
+            text = str(error).lower()
+            if "device" in text and ("expected" in text or "same" in text):
+                return wrong(tr("a tensor was on another device than the model ({where}): the loader serves its "
+                                "batches on the CPU and the model is on {device}. Move each batch where the "
+                                "weights are: data.to(device), label.to(device), with "
+                                "device = next(model.parameters()).device.", where=error.where, device=device))
+            raise
 
     if not (isinstance(result, (tuple, list)) and len(result) == 3):
         return wrong(tr("return three things: (train_losses, val_losses, best_epoch): two lists with one number per "
