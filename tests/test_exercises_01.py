@@ -191,38 +191,31 @@ def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouch
     assert "return three things" in check.exercise_3(two_lists).message
 
 
-# Exercise 4: best epoch and its RMSE
+# Exercise 4: the first epoch after the best one whose validation RMSE is above the baseline
 
 
-def best_epoch_and_rmse(history):
-    row = history.loc[history["val_loss"].idxmin()]
-    return int(row["epoch"]), float(row["val_loss"]) ** 0.5
-
-
-def row_index(history):
-    i = int(history["val_loss"].to_numpy().argmin())
-    return i, history["val_loss"].iloc[i] ** 0.5
-
-
-def mse_not_rmse(history):
-    row = history.loc[history["val_loss"].idxmin()]
-    return int(row["epoch"]), float(row["val_loss"])
-
-
-def training_loss(history):
-    row = history.loc[history["train_loss"].idxmin()]
-    return int(row["epoch"]), float(row["val_loss"]) ** 0.5
+def first_epoch_above(history, baseline_rmse, *, after_best=True, unit="rmse", label="epoch", empty=None):
+    """The solution, or a usual mistake: ``after_best=False`` looks from epoch 1, ``unit="mse"`` compares the MSE
+    with the baseline RMSE, ``label="row"`` returns the row label, ``empty`` is what it returns when none."""
+    best = history.loc[history["val_loss"].idxmin(), "epoch"] if after_best else 0
+    value = history["val_loss"] ** 0.5 if unit == "rmse" else history["val_loss"]
+    later = history[(history["epoch"] > best) & (value > baseline_rmse)]
+    if len(later) == 0:
+        return empty
+    return int(later["epoch"].iloc[0]) if label == "epoch" else int(later.index[0])
 
 
 def test_exercise_4_solution_passes(session_untouched):
-    assert check.exercise_4(best_epoch_and_rmse).status == CORRECT
+    feedback = check.exercise_4(first_epoch_above)
+    assert feedback.status == CORRECT and "epoch 7" in feedback.message, feedback
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    (row_index, "row index"), (mse_not_rmse, "square root"), (training_loss, "TRAINING loss"),
-])
-def test_exercise_4_wrong_answers_get_their_hint(answer, fragment, session_untouched):
-    feedback = check.exercise_4(answer)
+@pytest.mark.parametrize("mistake, fragment", [
+    ({"after_best": False}, "not overfitting"), ({"unit": "mse"}, "square root of val_loss"),
+    ({"label": "row"}, "row label"), ({"empty": 9}, "return None when no such epoch"),
+], ids=["from epoch 1", "MSE against RMSE", "row label", "never None"])
+def test_exercise_4_wrong_answers_get_their_hint(mistake, fragment, session_untouched):
+    feedback = check.exercise_4(lambda history, baseline: first_epoch_above(history, baseline, **mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 

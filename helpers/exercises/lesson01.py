@@ -342,32 +342,50 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
                       best=best_epoch, val_rmse=val_mse ** 0.5, level=LOOP_LEVEL, last_rmse=val_losses[-1] ** 0.5))
 
 
-# Exercise 4: read the best epoch off a history
+# Exercise 4: when did overfitting cost more than the model is worth?
+
+#: a made-up history (MSE): untrained at first, lowest at epoch 4, above the baseline again from epoch 7
+_VAL_LOSS = [90.0, 40.0, 12.0, 9.0, 10.0, 30.0, 45.0, 60.0, 70.0]
+_TRAIN_LOSS = [95.0, 45.0, 15.0, 10.0, 8.0, 6.0, 5.0, 4.0, 3.5]  # keeps falling
+_BASELINE_RMSE = 6.0  # MSE 36
+
+
+def _history(val_loss: list[float], train_loss: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"epoch": range(1, len(val_loss) + 1), "train_loss": train_loss, "val_loss": val_loss})
 
 
 @checker("Exercise 4")
-def exercise_4(best_epoch_and_rmse: Callable) -> Verdict:
-    """``best_epoch_and_rmse(history) -> (epoch, validation RMSE)`` at the epoch with the lowest ``val_loss``."""
-    val_loss = [30.0, 20.0, 12.0, 9.0, 10.0, 11.0, 13.0, 16.0]  # lowest at epoch 4 (index 3)
-    train_loss = [40.0, 25.0, 15.0, 10.0, 8.0, 6.0, 5.0, 4.0]   # keeps falling: lowest at the last epoch
-    history = pd.DataFrame({"epoch": range(1, 9), "train_loss": train_loss, "val_loss": val_loss})
-    result = student(best_epoch_and_rmse, history.copy())
-    if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        return wrong(tr("return two numbers: (epoch, validation RMSE)."))
-    epoch, value = int(result[0]), float(result[1])
-    if epoch == 3:
-        return wrong(tr("that is the row index (counted from 0); read the 'epoch' column of that row."))
-    if epoch == 8:
-        return wrong(tr("that is the epoch with the lowest TRAINING loss (or the last one): choose on the "
-                        "'val_loss' column."))
-    if epoch != 4:
-        return wrong(tr("epoch {epoch}: look for the row where 'val_loss' is smallest (idxmin).", epoch=epoch))
-    if abs(value - 9.0) < 1e-6:
-        return wrong(tr("right epoch, but 9.0 is the MSE (k USD squared): the RMSE is its square root."))
-    if abs(value - 3.0) > 1e-4:
-        return wrong(tr("right epoch, but the RMSE {value:.4g} should be the square root of that row's val_loss.",
-                        value=value))
-    return correct(tr("on a history you had not seen: epoch 4, validation RMSE 3.0 (square root of 9.0)."))
+def exercise_4(first_epoch_above: Callable) -> Verdict:
+    """``first_epoch_above(history, baseline_rmse) -> int | None``: the first epoch after the best one (lowest
+    ``val_loss``) whose validation RMSE is above ``baseline_rmse``; ``None`` when no later epoch is."""
+    result = student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS), _BASELINE_RMSE)
+    if result is None:
+        return wrong(tr("None, but in this history the validation RMSE climbs back above the baseline "
+                        "({baseline:.1f}) after the best epoch: the function should find that epoch.",
+                        baseline=_BASELINE_RMSE))
+    try:
+        epoch = int(result)
+    except (TypeError, ValueError):
+        return wrong(tr("return one epoch number (an int) or None, got {got!r}.", got=result))
+    if epoch == 1:
+        return wrong(tr("epoch 1: the untrained model misses by more than the baseline too, but that is not "
+                        "overfitting. Look only at the epochs after the best one (the lowest validation loss)."))
+    if epoch == 6:
+        return wrong(tr("6 is the row label (counted from 0) of epoch 7: read the row's 'epoch' column."))
+    if epoch == 5:
+        return wrong(tr("epoch 5's validation loss, 10.0, is an MSE (k USD squared); its RMSE, 3.16, is below the "
+                        "baseline's 6.0. Compare the square root of val_loss with the baseline RMSE."))
+    if epoch != 7:
+        return wrong(tr("epoch {epoch}: the best epoch here is 4 (validation loss 9.0), and the first later epoch "
+                        "whose RMSE (the square root of val_loss) is above {baseline:.1f} is another one.",
+                        epoch=epoch, baseline=_BASELINE_RMSE))
+    calm = student(first_epoch_above, _history(_VAL_LOSS[:6], _TRAIN_LOSS[:6]), _BASELINE_RMSE)
+    if calm is not None:
+        return wrong(tr("on a history whose validation RMSE stays below the baseline after the best epoch, your "
+                        "function returned {got!r}: return None when no such epoch exists.", got=calm))
+    return correct(tr("on a history you had not seen: best epoch 4, then epoch 7 is the first whose validation RMSE "
+                      "({rmse:.2f}) is above the baseline's {baseline:.1f}; on a history that never gets there, "
+                      "None.", rmse=_VAL_LOSS[6] ** 0.5, baseline=_BASELINE_RMSE))
 
 
 # Exercise 5 (diagnose this run): the planted bug is targets of shape (N,)
