@@ -61,7 +61,7 @@ def exercise_1(standardize: Callable) -> Verdict:
                           other_mean=got_other.mean()))
     if _close(got_train, (train - mean) / train.std(dim=0)):
         return wrong(tr("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), which "
-                        "divides by N, as Standardizer does."))
+                        "divides by N, as boston_splits does."))
     both = torch.cat([train, other])
     if _close(got_other, (other - both.mean(dim=0)) / both.std(dim=0, correction=0), 1e-3):
         return wrong(tr("you used the statistics of all rows: the other rows leak into the scaling. Compute mean "
