@@ -391,7 +391,7 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
 # Exercise 5 (diagnose this run): the planted bug is targets of shape (N,)
 
 #: The drill's four candidates, by the letter the student answers with (and the English name it also accepts).
-BUGS = {"a": "learning rate", "b": "target shape", "c": "zero_grad", "d": "unscaled inputs"}
+BUGS = {"a": "learning rate", "b": "target shape", "c": "dead ReLUs", "d": "too few epochs"}
 DRILL_SEED = 2027  # a split the notebook never uses
 
 
@@ -403,10 +403,18 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
     letter = letter.strip().lower() if isinstance(letter, str) else letter
     if letter not in BUGS:
         return wrong(tr('answer with one letter: "a", "b", "c" or "d" (got {bug!r}).', bug=bug))
-    if letter != "b":
-        return wrong(tr("not {letter!r}: a model that predicts almost the same price for every row learned that "
-                        "this number minimises its loss. Which candidate changes what the loss compares? Look at "
-                        "what goes into the loss.", letter=letter))
+    if letter == "a":
+        return wrong(tr("not 'a': a learning rate too high makes the loss jump or blow up, and the model settles "
+                        "nowhere; this one settles, on one number. With only the real bug fixed, the same rate, "
+                        "0.01, trains well. Look at what goes into the loss."))
+    if letter == "c":
+        return wrong(tr("not 'c': dead ReLUs can flatten the predictions, but then fixing the real bug alone would "
+                        "not help, and it does: the same layers, the same rate and epochs then learn well. Look at "
+                        "what goes into the loss."))
+    if letter == "d":
+        return wrong(tr("not 'd': more epochs would not move a model that already sits where its loss is lowest. "
+                        "With only the real bug fixed, the same 300 epochs reach far below the baseline. Look at "
+                        "what goes into the loss."))
     splits = boston_splits("regression", seed=DRILL_SEED)
     torch.manual_seed(DRILL_SEED)  # the core forked the random state: the student's session is unaffected
     with warnings.catch_warnings(record=True) as caught:
