@@ -111,7 +111,8 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
     linears = [m for m in model_no_b.modules() if isinstance(m, nn.Linear)]
     if not linears or linears[0].in_features != 12:
         if not linears:
-            return wrong(tr("the first layer takes no nn.Linear inputs; with B gone there are 12: nn.Linear(12, 30)."))
+            return wrong(tr("the network has no nn.Linear layer to read the features: start it with "
+                            "nn.Linear(12, 30), 12 inputs now that B is gone."))
         return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).",
                         got=linears[0].in_features))
     relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
