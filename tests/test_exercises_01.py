@@ -273,5 +273,5 @@ def test_exercise_3_names_a_batch_left_on_another_device(session_untouched):
     """On a GPU (Colab) the loader serves CPU batches: a loop without data.to(device) is told so. The meta device
     stands in for the GPU here: the model's weights are not on the CPU, the batches are."""
     feedback = check.exercise_3(make_loop(), device="meta")
-    assert feedback.status == WRONG and "another device" in feedback.message and "data.to(device)" in feedback.message, \
-        feedback
+    assert feedback.status == WRONG, feedback
+    assert "another device" in feedback.message and "data.to(device)" in feedback.message, feedback
