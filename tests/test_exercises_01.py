@@ -260,7 +260,7 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     solved = check.exercise_1(standardize)
     assert solved.status == CORRECT, solved
     assert re.search(r"학습 데이터의 열은 평균 [+-]0\.000, 표준편차 1\.000", solved.message), solved
-    assert "학습 데이터의 평균과 표준편차로 스케일링하세요" in check.exercise_1(own_statistics).message
+    assert "학습 데이터의 평균과 표준편차로 표준화하세요" in check.exercise_1(own_statistics).message
     assert "correction=0" in check.exercise_1(sample_std).message
     named = check.exercise_2("CRIM", fresh_model(12))
     assert named.message == "features_no_b는 이름의 리스트여야 하는데, str입니다.", named
