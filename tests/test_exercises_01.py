@@ -191,38 +191,31 @@ def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouch
     assert "return three things" in check.exercise_3(two_lists).message
 
 
-# Exercise 4: best epoch and its RMSE
+# Exercise 4: the first epoch after the best one whose validation RMSE is above the baseline
 
 
-def best_epoch_and_rmse(history):
-    row = history.loc[history["val_loss"].idxmin()]
-    return int(row["epoch"]), float(row["val_loss"]) ** 0.5
-
-
-def row_index(history):
-    i = int(history["val_loss"].to_numpy().argmin())
-    return i, history["val_loss"].iloc[i] ** 0.5
-
-
-def mse_not_rmse(history):
-    row = history.loc[history["val_loss"].idxmin()]
-    return int(row["epoch"]), float(row["val_loss"])
-
-
-def training_loss(history):
-    row = history.loc[history["train_loss"].idxmin()]
-    return int(row["epoch"]), float(row["val_loss"]) ** 0.5
+def first_epoch_above(history, baseline_rmse, *, after_best=True, unit="rmse", label="epoch", empty=None):
+    """The solution, or a usual mistake: ``after_best=False`` looks from epoch 1, ``unit="mse"`` compares the MSE
+    with the baseline RMSE, ``label="row"`` returns the row label, ``empty`` is what it returns when none."""
+    best = history.loc[history["val_loss"].idxmin(), "epoch"] if after_best else 0
+    value = history["val_loss"] ** 0.5 if unit == "rmse" else history["val_loss"]
+    later = history[(history["epoch"] > best) & (value > baseline_rmse)]
+    if len(later) == 0:
+        return empty
+    return int(later["epoch"].iloc[0]) if label == "epoch" else int(later.index[0])
 
 
 def test_exercise_4_solution_passes(session_untouched):
-    assert check.exercise_4(best_epoch_and_rmse).status == CORRECT
+    feedback = check.exercise_4(first_epoch_above)
+    assert feedback.status == CORRECT and "epoch 7" in feedback.message, feedback
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    (row_index, "row index"), (mse_not_rmse, "square root"), (training_loss, "TRAINING loss"),
-])
-def test_exercise_4_wrong_answers_get_their_hint(answer, fragment, session_untouched):
-    feedback = check.exercise_4(answer)
+@pytest.mark.parametrize("mistake, fragment", [
+    ({"after_best": False}, "not overfitting"), ({"unit": "mse"}, "square root of val_loss"),
+    ({"label": "row"}, "row label"), ({"empty": 9}, "return None when no such epoch"),
+], ids=["from epoch 1", "MSE against RMSE", "row label", "never None"])
+def test_exercise_4_wrong_answers_get_their_hint(mistake, fragment, session_untouched):
+    feedback = check.exercise_4(lambda history, baseline: first_epoch_above(history, baseline, **mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
@@ -267,10 +260,18 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     solved = check.exercise_1(standardize)
     assert solved.status == CORRECT, solved
     assert re.search(r"학습 데이터의 열은 평균 [+-]0\.000, 표준편차 1\.000", solved.message), solved
-    assert "학습 데이터의 평균과 표준편차로 스케일링하세요" in check.exercise_1(own_statistics).message
+    assert "학습 데이터의 평균과 표준편차로 표준화하세요" in check.exercise_1(own_statistics).message
     assert "correction=0" in check.exercise_1(sample_std).message
     named = check.exercise_2("CRIM", fresh_model(12))
     assert named.message == "features_no_b는 이름의 리스트여야 하는데, str입니다.", named
     assert check.exercise_5("a", untouched).message.startswith("'a': 답이 아닙니다. ")
     assert "천 달러" in check.exercise_5("b", train).message and "k USD" not in check.exercise_5("b", train).message
     assert repr(check.exercise_5(None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
+
+
+def test_exercise_3_names_a_batch_left_on_another_device(session_untouched):
+    """On a GPU (Colab) the loader serves CPU batches: a loop without data.to(device) is told so. The meta device
+    stands in for the GPU here: the model's weights are not on the CPU, the batches are."""
+    feedback = check.exercise_3(make_loop(), device="meta")
+    assert feedback.status == WRONG, feedback
+    assert "another device" in feedback.message and "data.to(device)" in feedback.message, feedback

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 from helpers import notebook
 from helpers.boston import FEATURES, boston_splits
 from helpers.data import TabularDataset
-from helpers.exercises import Verdict, checker, correct, student, wrong
+from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.metrics import rmse
 from helpers.models import boston_regression_mlp
@@ -61,7 +61,7 @@ def exercise_1(standardize: Callable) -> Verdict:
                           other_mean=got_other.mean()))
     if _close(got_train, (train - mean) / train.std(dim=0)):
         return wrong(tr("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), which "
-                        "divides by N, as Standardizer does."))
+                        "divides by N, as boston_splits does."))
     both = torch.cat([train, other])
     if _close(got_other, (other - both.mean(dim=0)) / both.std(dim=0, correction=0), 1e-3):
         return wrong(tr("you used the statistics of all rows: the other rows leak into the scaling. Compute mean "
@@ -111,7 +111,8 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
     linears = [m for m in model_no_b.modules() if isinstance(m, nn.Linear)]
     if not linears or linears[0].in_features != 12:
         if not linears:
-            return wrong(tr("the first layer takes no nn.Linear inputs; with B gone there are 12: nn.Linear(12, 30)."))
+            return wrong(tr("the network has no nn.Linear layer to read the features: start it with "
+                            "nn.Linear(12, 30), 12 inputs now that B is gone."))
         return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).",
                         got=linears[0].in_features))
     relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
@@ -185,9 +186,12 @@ def _near(a: float, b: float) -> bool:
 
 
 @checker("Exercise 3")
-def exercise_3(train_loop: Callable) -> Verdict:
+def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -> Verdict:
     """``train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val) -> (train_losses, val_losses,
     best_epoch)``, the model left with the best epoch's weights (the course's rule for the number of epochs).
+
+    The model and the validation rows are on ``device`` (the notebook's, default the CPU), the loader's
+    batches on the CPU, as in the lesson: the loop moves each batch to the model's device.
 
     Runs the student's loop on a split and seed the notebook never uses (``LOOP_SEED``) with the
     source's model (``boston_regression_mlp``), watching every forward pass, loss, ``zero_grad``
@@ -195,7 +199,8 @@ def exercise_3(train_loop: Callable) -> Verdict:
     """
     splits = boston_splits("regression", seed=LOOP_SEED)
     torch.manual_seed(LOOP_SEED)  # the core forked the random state: the student's session is unaffected
-    model = boston_regression_mlp(13)
+    device = torch.device(device if device is not None else "cpu")
+    model = boston_regression_mlp(13).to(device)
     loader = DataLoader(TabularDataset(splits.X_train, splits.y_train), batch_size=LOOP_BATCH, shuffle=True,
                         generator=torch.Generator().manual_seed(LOOP_SEED))
     optimizer = torch.optim.Adam(model.parameters(), lr=LOOP_LR)
@@ -209,7 +214,17 @@ def exercise_3(train_loop: Callable) -> Verdict:
     n_val, per_epoch = len(splits.X_val), len(loader)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the broadcast warning: the checker names it itself
-        result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS, splits.X_val, splits.y_val)
+        try:
+            result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS,
+                             splits.X_val.to(device), splits.y_val.to(device))
+        except StudentError as error:
+            text = str(error).lower()
+            if "device" in text and ("expected" in text or "same" in text):
+                return wrong(tr("a tensor was on another device than the model ({where}): the loader serves its "
+                                "batches on the CPU and the model is on {device}. Move each batch where the "
+                                "weights are: data.to(device), label.to(device), with "
+                                "device = next(model.parameters()).device.", where=error.where, device=device))
+            raise
 
     if not (isinstance(result, (tuple, list)) and len(result) == 3):
         return wrong(tr("return three things: (train_losses, val_losses, best_epoch): two lists with one number per "
@@ -328,38 +343,56 @@ def exercise_3(train_loop: Callable) -> Verdict:
                       best=best_epoch, val_rmse=val_mse ** 0.5, level=LOOP_LEVEL, last_rmse=val_losses[-1] ** 0.5))
 
 
-# Exercise 4: read the best epoch off a history
+# Exercise 4: when did overfitting cost more than the model is worth?
+
+#: a made-up history (MSE): untrained at first, lowest at epoch 4, above the baseline again from epoch 7
+_VAL_LOSS = [90.0, 40.0, 12.0, 9.0, 10.0, 30.0, 45.0, 60.0, 70.0]
+_TRAIN_LOSS = [95.0, 45.0, 15.0, 10.0, 8.0, 6.0, 5.0, 4.0, 3.5]  # keeps falling
+_BASELINE_RMSE = 6.0  # MSE 36
+
+
+def _history(val_loss: list[float], train_loss: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"epoch": range(1, len(val_loss) + 1), "train_loss": train_loss, "val_loss": val_loss})
 
 
 @checker("Exercise 4")
-def exercise_4(best_epoch_and_rmse: Callable) -> Verdict:
-    """``best_epoch_and_rmse(history) -> (epoch, validation RMSE)`` at the epoch with the lowest ``val_loss``."""
-    val_loss = [30.0, 20.0, 12.0, 9.0, 10.0, 11.0, 13.0, 16.0]  # lowest at epoch 4 (index 3)
-    train_loss = [40.0, 25.0, 15.0, 10.0, 8.0, 6.0, 5.0, 4.0]   # keeps falling: lowest at the last epoch
-    history = pd.DataFrame({"epoch": range(1, 9), "train_loss": train_loss, "val_loss": val_loss})
-    result = student(best_epoch_and_rmse, history.copy())
-    if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        return wrong(tr("return two numbers: (epoch, validation RMSE)."))
-    epoch, value = int(result[0]), float(result[1])
-    if epoch == 3:
-        return wrong(tr("that is the row index (counted from 0); read the 'epoch' column of that row."))
-    if epoch == 8:
-        return wrong(tr("that is the epoch with the lowest TRAINING loss (or the last one): choose on the "
-                        "'val_loss' column."))
-    if epoch != 4:
-        return wrong(tr("epoch {epoch}: look for the row where 'val_loss' is smallest (idxmin).", epoch=epoch))
-    if abs(value - 9.0) < 1e-6:
-        return wrong(tr("right epoch, but 9.0 is the MSE (k USD squared): the RMSE is its square root."))
-    if abs(value - 3.0) > 1e-4:
-        return wrong(tr("right epoch, but the RMSE {value:.4g} should be the square root of that row's val_loss.",
-                        value=value))
-    return correct(tr("on a history you had not seen: epoch 4, validation RMSE 3.0 (square root of 9.0)."))
+def exercise_4(first_epoch_above: Callable) -> Verdict:
+    """``first_epoch_above(history, baseline_rmse) -> int | None``: the first epoch after the best one (lowest
+    ``val_loss``) whose validation RMSE is above ``baseline_rmse``; ``None`` when no later epoch is."""
+    result = student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS), _BASELINE_RMSE)
+    if result is None:
+        return wrong(tr("None, but in this history the validation RMSE climbs back above the baseline "
+                        "({baseline:.1f}) after the best epoch: the function should find that epoch.",
+                        baseline=_BASELINE_RMSE))
+    try:
+        epoch = int(result)
+    except (TypeError, ValueError):
+        return wrong(tr("return one epoch number (an int) or None, got {got!r}.", got=result))
+    if epoch == 1:
+        return wrong(tr("epoch 1: the untrained model misses by more than the baseline too, but that is not "
+                        "overfitting. Look only at the epochs after the best one (the lowest validation loss)."))
+    if epoch == 6:
+        return wrong(tr("6 is the row label (counted from 0) of epoch 7: read the row's 'epoch' column."))
+    if epoch == 5:
+        return wrong(tr("epoch 5's validation loss, 10.0, is an MSE (k USD squared); its RMSE, 3.16, is below the "
+                        "baseline's 6.0. Compare the square root of val_loss with the baseline RMSE."))
+    if epoch != 7:
+        return wrong(tr("epoch {epoch}: the best epoch here is 4 (validation loss 9.0), and the first later epoch "
+                        "whose RMSE (the square root of val_loss) is above {baseline:.1f} is another one.",
+                        epoch=epoch, baseline=_BASELINE_RMSE))
+    calm = student(first_epoch_above, _history(_VAL_LOSS[:6], _TRAIN_LOSS[:6]), _BASELINE_RMSE)
+    if calm is not None:
+        return wrong(tr("on a history whose validation RMSE stays below the baseline after the best epoch, your "
+                        "function returned {got!r}: return None when no such epoch exists.", got=calm))
+    return correct(tr("on a history you had not seen: best epoch 4, then epoch 7 is the first whose validation RMSE "
+                      "({rmse:.2f}) is above the baseline's {baseline:.1f}; on a history that never gets there, "
+                      "None.", rmse=_VAL_LOSS[6] ** 0.5, baseline=_BASELINE_RMSE))
 
 
 # Exercise 5 (diagnose this run): the planted bug is targets of shape (N,)
 
 #: The drill's four candidates, by the letter the student answers with (and the English name it also accepts).
-BUGS = {"a": "learning rate", "b": "target shape", "c": "zero_grad", "d": "unscaled inputs"}
+BUGS = {"a": "learning rate", "b": "target shape", "c": "dead ReLUs", "d": "too few epochs"}
 DRILL_SEED = 2027  # a split the notebook never uses
 
 
@@ -371,10 +404,18 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
     letter = letter.strip().lower() if isinstance(letter, str) else letter
     if letter not in BUGS:
         return wrong(tr('answer with one letter: "a", "b", "c" or "d" (got {bug!r}).', bug=bug))
-    if letter != "b":
-        return wrong(tr("not {letter!r}: a model that predicts almost the same price for every row learned that "
-                        "this number minimises its loss. Which candidate changes what the loss compares? Look at "
-                        "what goes into the loss.", letter=letter))
+    if letter == "a":
+        return wrong(tr("not 'a': a learning rate too high makes the loss jump or blow up, and the model settles "
+                        "nowhere; this one settles, on one number. With only the real bug fixed, the same rate, "
+                        "0.01, trains well. Look at what goes into the loss."))
+    if letter == "c":
+        return wrong(tr("not 'c': dead ReLUs can flatten the predictions, but then fixing the real bug alone would "
+                        "not help, and it does: the same layers, the same rate and epochs then learn well. Look at "
+                        "what goes into the loss."))
+    if letter == "d":
+        return wrong(tr("not 'd': more epochs would not move a model that already sits where its loss is lowest. "
+                        "With only the real bug fixed, the same 300 epochs reach far below the baseline. Look at "
+                        "what goes into the loss."))
     splits = boston_splits("regression", seed=DRILL_SEED)
     torch.manual_seed(DRILL_SEED)  # the core forked the random state: the student's session is unaffected
     with warnings.catch_warnings(record=True) as caught:
