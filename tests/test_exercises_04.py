@@ -22,17 +22,19 @@ def expect(feedback, fragment: str) -> None:
     assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
-# Exercise 1: flatten a batch
+# Exercise 1: flatten a batch stored column by column
 FLATTEN_WRONG = {
-    "flattens the batch too": (lambda x: x.flatten(), "batch dimension was flattened too"),
-    "a fixed batch size": (lambda x: x.view(64, -1), "x.size(0)"),
-    "transposes the pixels": (lambda x: x.transpose(2, 3).reshape(x.size(0), -1), "pixels moved"),
+    "flattens the batch too": (lambda x: x.transpose(2, 3).flatten(), "batch dimension was flattened too"),
+    "a fixed batch size": (lambda x: x.transpose(2, 3).reshape(64, -1), "x.size(0)"),
+    "view after the transpose": (lambda x: x.transpose(2, 3).view(x.size(0), -1), "not contiguous"),
+    "forgets to turn the images": (lambda x: x.view(x.size(0), -1), "column by column, as it was stored"),
+    "swaps the wrong dimensions": (lambda x: x.transpose(0, 3).reshape(x.size(0), -1), "pixels moved"),
 }
 
 
 def test_exercise_1(session_untouched):
-    assert check.exercise_1(lambda x: x.view(x.size(0), -1)).status == CORRECT
-    assert check.exercise_1(lambda x: torch.flatten(x, 1)).status == CORRECT
+    assert check.exercise_1(lambda x: x.transpose(2, 3).reshape(x.size(0), -1)).status == CORRECT
+    assert check.exercise_1(lambda x: torch.flatten(x.transpose(2, 3), 1)).status == CORRECT
     assert check.exercise_1(untouched).status == NOT_ATTEMPTED
     for answer, fragment in FLATTEN_WRONG.values():
         expect(check.exercise_1(answer), fragment)
