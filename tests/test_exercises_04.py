@@ -76,10 +76,10 @@ def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", r
                 optimizer.zero_grad()
             if step:
                 optimizer.step()
-            loss_sum += loss.item() * len(x)
+            loss_sum = loss_sum + (loss * len(x) if returns == "tensor" else loss.item() * len(x))
             count += len(x)
             losses.append(loss.item())
-        return {"mean": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses),
+        return {"mean": loss_sum / count, "tensor": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses),
                 "nothing": None}[returns]
 
     return train_epoch
@@ -97,6 +97,7 @@ LOOP_WRONG = {
     "last batch's loss": (write_loop(returns="last"), "last batch's loss"),
     "mean of batch losses": (write_loop(returns="batch mean"), "weight each batch by its size"),
     "returns nothing": (write_loop(returns="nothing"), "return the mean loss"),
+    "sums the loss tensors": (write_loop(returns="tensor"), "carries its computation graph"),
     "its own loss function": (write_loop(own_loss=True), "loss_fn you are given"),
     "no optimizer.step()": (write_loop(step=False), "optimizer.step() was never called"),
 }

@@ -229,6 +229,11 @@ def exercise_3(train_epoch: Callable[..., float]) -> Verdict:
         if len(batch_losses) != len(loader):
             return wrong(tr("the loss was computed for {n_batches} batches; the loader has {n_loader}.",
                             n_batches=len(batch_losses), n_loader=len(loader)))
+        if isinstance(value, torch.Tensor) and value.grad_fn is not None:
+            return wrong(tr("train_epoch returned a tensor that still carries its computation graph ({grad_fn}): "
+                            "adding up loss * len(x) as tensors keeps every batch's graph, and with it every "
+                            "batch's activations, in memory. Add loss.item() * len(x), a plain Python number.",
+                            grad_fn=type(value.grad_fn).__name__))
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()
         if not isinstance(value, (int, float)):
