@@ -239,6 +239,11 @@ def test_exercise_6(session_untouched):
     expect(check.exercise_6(BuggyClassifier), "mixes pixels of different images")
     expect(check.exercise_6(ReshapedClassifier), "mixes pixels of different images")
 
+    class Inherited(MNIST_Classifier):
+        pass
+
+    expect(check.exercise_6(Inherited), "defines no forward of its own")
+
 
 def test_the_drill_feedback_does_not_name_the_fix():
     """The drill's hints and feedback point at where to look, never at the answer."""

@@ -444,6 +444,10 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
 @checker("Exercise 6 (diagnose this run)")
 def exercise_6(model_class: type[nn.Module]) -> Verdict:
     """``model_class``: the fixed classifier. Trained here for 2 epochs on toy digits, it must learn them."""
+    if isinstance(model_class, type) and "forward" not in vars(model_class):
+        return wrong(tr("{name} defines no forward of its own, so it runs its parent's forward unchanged: that "
+                        "fixes nothing in BuggyClassifier. Write forward, line by line, with the buggy line fixed.",
+                        name=model_class.__name__))
     torch.manual_seed(5)
     model = student(model_class)
     x, y = toy_digits(1200, seed=5)
