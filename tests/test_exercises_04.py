@@ -22,17 +22,19 @@ def expect(feedback, fragment: str) -> None:
     assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
-# Exercise 1: flatten a batch
+# Exercise 1: flatten a batch stored column by column
 FLATTEN_WRONG = {
-    "flattens the batch too": (lambda x: x.flatten(), "batch dimension was flattened too"),
-    "a fixed batch size": (lambda x: x.view(64, -1), "x.size(0)"),
-    "transposes the pixels": (lambda x: x.transpose(2, 3).reshape(x.size(0), -1), "pixels moved"),
+    "flattens the batch too": (lambda x: x.transpose(2, 3).flatten(), "batch dimension was flattened too"),
+    "a fixed batch size": (lambda x: x.transpose(2, 3).reshape(64, -1), "x.size(0)"),
+    "view after the transpose": (lambda x: x.transpose(2, 3).view(x.size(0), -1), "not contiguous"),
+    "forgets to turn the images": (lambda x: x.view(x.size(0), -1), "column by column, as it was stored"),
+    "swaps the wrong dimensions": (lambda x: x.transpose(0, 3).reshape(x.size(0), -1), "pixels moved"),
 }
 
 
 def test_exercise_1(session_untouched):
-    assert check.exercise_1(lambda x: x.view(x.size(0), -1)).status == CORRECT
-    assert check.exercise_1(lambda x: torch.flatten(x, 1)).status == CORRECT
+    assert check.exercise_1(lambda x: x.transpose(2, 3).reshape(x.size(0), -1)).status == CORRECT
+    assert check.exercise_1(lambda x: torch.flatten(x.transpose(2, 3), 1)).status == CORRECT
     assert check.exercise_1(untouched).status == NOT_ATTEMPTED
     for answer, fragment in FLATTEN_WRONG.values():
         expect(check.exercise_1(answer), fragment)
@@ -74,10 +76,10 @@ def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", r
                 optimizer.zero_grad()
             if step:
                 optimizer.step()
-            loss_sum += loss.item() * len(x)
+            loss_sum = loss_sum + (loss * len(x) if returns == "tensor" else loss.item() * len(x))
             count += len(x)
             losses.append(loss.item())
-        return {"mean": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses),
+        return {"mean": loss_sum / count, "tensor": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses),
                 "nothing": None}[returns]
 
     return train_epoch
@@ -95,6 +97,7 @@ LOOP_WRONG = {
     "last batch's loss": (write_loop(returns="last"), "last batch's loss"),
     "mean of batch losses": (write_loop(returns="batch mean"), "weight each batch by its size"),
     "returns nothing": (write_loop(returns="nothing"), "return the mean loss"),
+    "sums the loss tensors": (write_loop(returns="tensor"), "carries its computation graph"),
     "its own loss function": (write_loop(own_loss=True), "loss_fn you are given"),
     "no optimizer.step()": (write_loop(step=False), "optimizer.step() was never called"),
 }
@@ -235,6 +238,11 @@ def test_exercise_6(session_untouched):
     assert check.exercise_6(UntouchedClassifier).status == NOT_ATTEMPTED
     expect(check.exercise_6(BuggyClassifier), "mixes pixels of different images")
     expect(check.exercise_6(ReshapedClassifier), "mixes pixels of different images")
+
+    class Inherited(MNIST_Classifier):
+        pass
+
+    expect(check.exercise_6(Inherited), "defines no forward of its own")
 
 
 def test_the_drill_feedback_does_not_name_the_fix():

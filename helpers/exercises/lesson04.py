@@ -3,7 +3,7 @@
 The checkers never load MNIST: they make small images on the fly (``toy_digits``: ten random
 "digit" patterns plus noise), which a working network learns in a second and a broken one cannot.
 
-    exercise_1  flatten(x): (B, 1, 28, 28) -> (B, 784)
+    exercise_1  flatten(x): a batch stored column by column, turned upright -> (B, 784)
     exercise_2  pixel_stats(images): one mean, one standard deviation
     exercise_3  train_epoch(model, loader, loss_fn, optimizer): the training loop, with the flatten
     exercise_4  accuracy(model, batches): evaluation in eval mode, without gradients
@@ -50,27 +50,38 @@ def toy_digits(n: int, *, seed: int = 0, noise: float = 0.3) -> tuple[torch.Tens
 
 @checker("Exercise 1")
 def exercise_1(flatten: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
-    """``flatten(x)``: a batch (B, 1, 28, 28) -> (B, 784), one image per row."""
+    """``flatten(x)``: a batch (B, 1, 28, 28) of images stored column by column (each one transposed)
+    -> (B, 784), each image turned upright and read row after row, one image per row."""
     for batch_size in (64, 7, 1):
-        x = torch.rand(batch_size, 1, 28, 28)
+        upright = torch.rand(batch_size, 1, 28, 28)
+        x = upright.transpose(2, 3).contiguous()  # stored column by column
+        expected = upright.reshape(batch_size, 784)
         try:
             out = student(flatten, x)
         except StudentError as error:
+            if "view size is not compatible" in str(error):
+                return wrong(tr("view raised an error on the upright batch: after transpose the batch is no longer "
+                                "laid out row after row (not contiguous), and no stride reads it that way. reshape, or "
+                                "torch.flatten, copies the numbers when it must."))
             return wrong(tr("a batch of {batch_size} images raised {error}. Is the batch size written into the "
                             "shape? Use x.size(0), whatever the batch holds.", batch_size=batch_size, error=error))
         if not isinstance(out, torch.Tensor):
             return wrong(tr("flatten returned a {type_name}; return a tensor.", type_name=type(out).__name__))
         if tuple(out.shape) == (batch_size * 784,):
             return wrong(tr("a batch of {batch_size} became one long row {out_shape}: the batch dimension was "
-                            "flattened too. Keep it: x.view(x.size(0), -1) or torch.flatten(x, 1).",
+                            "flattened too. Keep it, one row per image.",
                             batch_size=batch_size, out_shape=tuple(out.shape)))
         if tuple(out.shape) != (batch_size, 784):
             return wrong(tr("a batch {x_shape} came out as {out_shape}; expected ({batch_size}, 784).",
                             x_shape=tuple(x.shape), out_shape=tuple(out.shape), batch_size=batch_size))
-        if not torch.equal(out, x.reshape(batch_size, 784)):
-            return wrong(tr("the shape is right but the pixels moved: row i must hold image i's 784 pixels in "
-                            "order. Did you transpose or permute? x.view(x.size(0), -1) needs neither."))
-    return correct(tr("batches of 64, 7 and 1 images each came out as (B, 784), one image per row."))
+        if torch.equal(out, x.reshape(batch_size, 784)):
+            return wrong(tr("the shape is right, but every row reads its image column by column, as it was stored: "
+                            "swap height and width (dimensions 2 and 3) before you flatten."))
+        if not torch.equal(out, expected):
+            return wrong(tr("the shape is right but the pixels moved: row i must hold image i, turned upright, "
+                            "row after row. Swap only height and width (dimensions 2 and 3), then flatten from "
+                            "dimension 1 on."))
+    return correct(tr("batches of 64, 7 and 1 images each came out as (B, 784), one upright image per row."))
 
 
 @checker("Exercise 2")
@@ -218,6 +229,11 @@ def exercise_3(train_epoch: Callable[..., float]) -> Verdict:
         if len(batch_losses) != len(loader):
             return wrong(tr("the loss was computed for {n_batches} batches; the loader has {n_loader}.",
                             n_batches=len(batch_losses), n_loader=len(loader)))
+        if isinstance(value, torch.Tensor) and value.grad_fn is not None:
+            return wrong(tr("train_epoch returned a tensor that still carries its computation graph ({grad_fn}): "
+                            "adding up loss * len(x) as tensors keeps every batch's graph, and with it every "
+                            "batch's activations, in memory. Add loss.item() * len(x), a plain Python number.",
+                            grad_fn=type(value.grad_fn).__name__))
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()
         if not isinstance(value, (int, float)):
@@ -428,6 +444,10 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
 @checker("Exercise 6 (diagnose this run)")
 def exercise_6(model_class: type[nn.Module]) -> Verdict:
     """``model_class``: the fixed classifier. Trained here for 2 epochs on toy digits, it must learn them."""
+    if isinstance(model_class, type) and "forward" not in vars(model_class):
+        return wrong(tr("{name} defines no forward of its own, so it runs its parent's forward unchanged: that "
+                        "fixes nothing in BuggyClassifier. Write forward, line by line, with the buggy line fixed.",
+                        name=model_class.__name__))
     torch.manual_seed(5)
     model = student(model_class)
     x, y = toy_digits(1200, seed=5)
