@@ -79,8 +79,8 @@ def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", r
             loss_sum = loss_sum + (loss * len(x) if returns == "tensor" else loss.item() * len(x))
             count += len(x)
             losses.append(loss.item())
-        return {"mean": loss_sum / count, "tensor": loss_sum / count, "last": losses[-1], "batch mean": sum(losses) / len(losses),
-                "nothing": None}[returns]
+        return {"mean": loss_sum / count, "tensor": loss_sum / count, "last": losses[-1],
+                "batch mean": sum(losses) / len(losses), "nothing": None}[returns]
 
     return train_epoch
 
