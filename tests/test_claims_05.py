@@ -12,7 +12,7 @@ The split itself is fixed by the calendar, so only the initial weights and the s
 "over 30 seeds the CNN was ahead in most (25 of the 30), by up to about three points, and behind in the others by
 up to about two" comes from make seeds (SEED 0-29, build/seeds/05_cnn_rnn_shapes.json: behind at SEED 1, 13, 17,
 22 and 23, by 1.2, 1.8, 0.7, 0.0 and 0.2 points; ahead by up to 2.7); each seed's self-check asserts the two
-within 4 points and the CNN slower on a CPU.
+within 4 points, and the CNN's mult-adds per image (machine-independent) two to three times the MLP's.
 Run by ``make claims``.
 """
 
