@@ -104,13 +104,16 @@ def test_exercise_3(session_untouched):
 
 # Exercise 4: permute, not view
 def test_exercise_4(session_untouched):
-    assert check.exercise_4(lambda x: x.permute(1, 0, 2)).status == CORRECT
-    assert check.exercise_4(lambda x: x.transpose(0, 1)).status == CORRECT
+    assert check.exercise_4(lambda x: x.permute(0, 2, 3, 1)).status == CORRECT
+    assert check.exercise_4(lambda x: x.transpose(1, 2).transpose(2, 3)).status == CORRECT
     assert check.exercise_4(untouched).status == NOT_ATTEMPTED
-    expect(check.exercise_4(lambda x: x.view(x.size(1), x.size(0), x.size(2))), "permute(1, 0, 2)")
-    expect(check.exercise_4(lambda x: x.reshape(x.size(1), x.size(0), -1)), "regrouped")
-    expect(check.exercise_4(lambda x: x.permute(2, 1, 0)), "reversed")
-    expect(check.exercise_4(lambda x: x.permute(0, 2, 1)), "expected")
+    expect(check.exercise_4(lambda x: x.view(x.size(0), x.size(2), x.size(3), x.size(1))), "regrouped")
+    expect(check.exercise_4(lambda x: x.reshape(x.size(0), x.size(2), x.size(3), -1)), "regrouped")
+    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "expected")  # (2, 5, 4, 3): width before height
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1) if x.size(2) != x.size(3) else x.permute(0, 3, 2, 1)),
+           "transposed")
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 1, 3)), "expected")
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1).flip(1)), "is not x[b, c, h, w]")
 
 
 # Exercise 5: the RNN's loop over time

@@ -4,7 +4,7 @@ inputs and names the shape mistake it sees.
     exercise_1  SmallCNN: a CNN class whose first Linear's in_features comes from the output size rule
     exercise_2  make_windows(series, window): (N,) -> x (N - window, window, 1), y (N - window, 1)
     exercise_3  split_in_time(x, y, n_test): the most recent n_test windows are the test part
-    exercise_4  to_time_major(x): (batch, time, features) -> (time, batch, features) with permute
+    exercise_4  to_channels_last(x): (batch, channels, height, width) -> (batch, height, width, channels)
     exercise_5  rnn_by_hand(rnn, x): nn.RNN's loop over time, returning output and h_n
     exercise_6  the drill: a GRU built without batch_first, fixed
 """
@@ -178,27 +178,30 @@ def exercise_3(split_in_time: Callable[..., tuple[torch.Tensor, ...]]) -> Verdic
 
 
 @checker("Exercise 4")
-def exercise_4(to_time_major: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
-    """``to_time_major(x)``: (batch, time, features) -> (time, batch, features), element [t, b, f] = x[b, t, f]."""
-    for batch, time, features in ((5, 24, 1), (3, 7, 2)):
-        x = torch.arange(batch * time * features, dtype=torch.float32).view(batch, time, features)
-        out = student(to_time_major, x)
+def exercise_4(to_channels_last: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
+    """``to_channels_last(x)``: (batch, channels, height, width) -> (batch, height, width, channels),
+    element [b, h, w, c] = x[b, c, h, w]."""
+    for batch, channels, height, width in ((2, 3, 4, 5), (1, 2, 6, 6)):
+        x = torch.arange(batch * channels * height * width, dtype=torch.float32).view(batch, channels, height, width)
+        out = student(to_channels_last, x)
         if not isinstance(out, torch.Tensor):
-            return wrong(tr("to_time_major returned a {type_name}; return a tensor.", type_name=type(out).__name__))
+            return wrong(tr("to_channels_last returned a {type_name}; return a tensor.", type_name=type(out).__name__))
         shape = tuple(out.shape)
-        if shape == (features, time, batch):
-            return wrong(tr("{shape}: all three dimensions were reversed (x.T or permute(2, 1, 0)); only batch and "
-                            "time swap places, the features stay last.", shape=shape))
-        if shape != (time, batch, features):
-            return wrong(tr("a batch {x_shape} came out as {shape}; expected ({time}, {batch}, {features}).",
-                            x_shape=tuple(x.shape), shape=shape, time=time, batch=batch, features=features))
-        if torch.equal(out, x.reshape(time, batch, features)):
+        if shape != (batch, height, width, channels):
+            return wrong(tr("a batch {x_shape} came out as {shape}; expected ({batch}, {height}, {width}, {channels}).",
+                            x_shape=tuple(x.shape), shape=shape, batch=batch, height=height, width=width,
+                            channels=channels))
+        if torch.equal(out, x.reshape(batch, height, width, channels)):
             return wrong(tr("the shape is right but the numbers are regrouped, not moved: view or reshape reads the "
-                            "same memory in the same order, so column b mixes months of several windows. Reorder "
-                            "the dimensions with permute(1, 0, 2)."))
-        if not torch.equal(out, x.permute(1, 0, 2)):
-            return wrong(tr("the shape is right, but element [t, b] is not x[b, t]: window b must be column b."))
-    return correct(tr("(5, 24, 1) and (3, 7, 2) batches came out time-major, each window whole in its column."))
+                            "same memory in the same order, so one pixel's channels come from several pixels. "
+                            "Reorder the dimensions with permute, giving the old dimensions' numbers in their new "
+                            "order."))
+        if torch.equal(out, x.permute(0, 3, 2, 1)):
+            return wrong(tr("the shape is right, but height and width swapped places: every image came out "
+                            "transposed. Element [b, h, w, c] must be x[b, c, h, w]."))
+        if not torch.equal(out, x.permute(0, 2, 3, 1)):
+            return wrong(tr("the shape is right, but element [b, h, w, c] is not x[b, c, h, w]."))
+    return correct(tr("(2, 3, 4, 5) and (1, 2, 6, 6) batches came out channels-last, each pixel's channels together."))
 
 
 @checker("Exercise 5")
