@@ -11,10 +11,11 @@ settings (windows of 24 months; train before 1995, validate 1995-2009, test 2010
   the forecast is larger in 2009 than in 1995 (asserted in every seed's self-check too; here over 30 seeds).
 
 The split itself is fixed by the calendar, so only the initial weights and the shuffling vary. The image claim
-"over 30 seeds the CNN was ahead in most (25 of the 30), by up to about three points, and behind in the others by
-up to about two" comes from make seeds (SEED 0-29, build/seeds/05_cnn_rnn_shapes.json: behind at SEED 1, 13, 17,
-22 and 23, by 1.2, 1.8, 0.7, 0.0 and 0.2 points; ahead by up to 2.7); each seed's self-check asserts the two
-within 4 points, and the CNN's mult-adds per image (machine-independent) two to three times the MLP's.
+"over 30 seeds the CNN was ahead in most (27 of the 30), by up to about three and a half points, and behind in the
+others by up to about one and a half" was measured with the notebook's own cells for SEED 0-29 on a CPU (one
+thread; each model with its own seeded DataLoader generator): behind at SEED 13, 22 and 25, by 0.9, 1.3 and 0.1
+points; ahead by up to 3.4. Each seed's self-check asserts the two within 4 points, and the CNN's mult-adds per
+image (machine-independent) two to three times the MLP's.
 Run by ``make claims``.
 """
 
