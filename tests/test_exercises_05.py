@@ -19,30 +19,29 @@ def expect(feedback, fragment: str) -> None:
     assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
-# Exercise 1: a CNN class with the right in_features
-def small_cnn(in_features=300, second_pool=True, padding=0):
+# Exercise 1: a CNN with a stride and an odd size
+def small_cnn(in_features=576, pool=True, padding=1, stride=2):
     class SmallCNN(nn.Module):
         def __init__(self):
             super().__init__()
-            self.conv1 = nn.Conv2d(1, 6, kernel_size=5, padding=padding)
-            self.conv2 = nn.Conv2d(6, 12, kernel_size=3, padding=padding)
+            self.conv1 = nn.Conv2d(1, 8, kernel_size=3, stride=stride)
+            self.conv2 = nn.Conv2d(8, 16, kernel_size=3, padding=padding)
             self.pool = nn.MaxPool2d(2)
             self.flatten = nn.Flatten()
             self.fc = nn.Linear(in_features, 10)
 
         def forward(self, x):
-            x = self.pool(torch.relu(self.conv1(x)))
-            x = torch.relu(self.conv2(x))
-            if second_pool:
+            x = torch.relu(self.conv1(x))
+            if pool:
                 x = self.pool(x)
-            return self.fc(self.flatten(x))
+            return self.fc(self.flatten(torch.relu(self.conv2(x))))
 
     return SmallCNN
 
 
 @pytest.mark.parametrize(("in_features", "fragment"), [
-    (588, "padding would give"), (784, "DigitCNN"), (1200, "second pooling"), (150, "first convolution"),
-    (25, "leaves out the channels"), (432, "not 12"), (299, "apply (H + 2P - K) // S + 1"),
+    (784, "rounds 13 / 2 = 6.5 up"), (2704, "halves the size only once"), (256, "padding 1"),
+    (288, "first convolution"), (36, "leaves out the channels"), (575, "apply (H + 2P - K) // S + 1"),
 ])
 def test_exercise_1_names_the_in_features_mistake(in_features, fragment, session_untouched):
     expect(check.exercise_1(small_cnn(in_features)), fragment)
@@ -51,14 +50,16 @@ def test_exercise_1_names_the_in_features_mistake(in_features, fragment, session
 def test_exercise_1(session_untouched):
     assert check.exercise_1(small_cnn()).status == CORRECT
     assert check.exercise_1(untouched).status == NOT_ATTEMPTED
-    expect(check.exercise_1(small_cnn(padding=1)), "(in, out, kernel, padding, stride)")
-    expect(check.exercise_1(small_cnn(second_pool=False)), "raised")  # right in_features, forward misses a pool
+    expect(check.exercise_1(small_cnn(padding=0)), "(in, out, kernel, padding, stride)")
+    expect(check.exercise_1(small_cnn(stride=1)), "(in, out, kernel, padding, stride)")
+    expect(check.exercise_1(small_cnn(pool=False)), "raised")  # right in_features, forward misses the pool
 
     class Sequential(nn.Module):
         def __init__(self):
             super().__init__()
-            self.net = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 12, 3), nn.ReLU(),
-                                     nn.MaxPool2d(2), nn.Flatten(), nn.Linear(300, 10), nn.Softmax(dim=1))
+            self.net = nn.Sequential(nn.Conv2d(1, 8, 3, stride=2), nn.ReLU(), nn.MaxPool2d(2),
+                                     nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(576, 10),
+                                     nn.Softmax(dim=1))
 
         def forward(self, x):
             return self.net(x)
@@ -103,13 +104,16 @@ def test_exercise_3(session_untouched):
 
 # Exercise 4: permute, not view
 def test_exercise_4(session_untouched):
-    assert check.exercise_4(lambda x: x.permute(1, 0, 2)).status == CORRECT
-    assert check.exercise_4(lambda x: x.transpose(0, 1)).status == CORRECT
+    assert check.exercise_4(lambda x: x.permute(0, 2, 3, 1)).status == CORRECT
+    assert check.exercise_4(lambda x: x.transpose(1, 2).transpose(2, 3)).status == CORRECT
     assert check.exercise_4(untouched).status == NOT_ATTEMPTED
-    expect(check.exercise_4(lambda x: x.view(x.size(1), x.size(0), x.size(2))), "permute(1, 0, 2)")
-    expect(check.exercise_4(lambda x: x.reshape(x.size(1), x.size(0), -1)), "regrouped")
-    expect(check.exercise_4(lambda x: x.permute(2, 1, 0)), "reversed")
-    expect(check.exercise_4(lambda x: x.permute(0, 2, 1)), "expected")
+    expect(check.exercise_4(lambda x: x.view(x.size(0), x.size(2), x.size(3), x.size(1))), "regrouped")
+    expect(check.exercise_4(lambda x: x.reshape(x.size(0), x.size(2), x.size(3), -1)), "regrouped")
+    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "expected")  # (2, 5, 4, 3): width before height
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1) if x.size(2) != x.size(3) else x.permute(0, 3, 2, 1)),
+           "transposed")
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 1, 3)), "expected")
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1).flip(1)), "is not x[b, c, h, w]")
 
 
 # Exercise 5: the RNN's loop over time
@@ -180,4 +184,4 @@ def test_exercise_6_in_korean(korean, session_untouched):
 def test_defaults_match_the_settings_the_claims_are_about():
     assert check.DEFAULTS == {"CNN_EPOCHS": 2, "TRAIN_IMAGES": 10000, "VAL_SIZE": 5000, "BATCH_SIZE": 64,
                               "EPOCHS": 30, "LR": 0.01}
-    assert check.out_size(28, 5) == 24 and check.out_size(24, 2, stride=2) == 12 and check.SMALL_CNN_IN_FEATURES == 300
+    assert check.out_size(28, 3, stride=2) == 13 and check.out_size(13, 2, stride=2) == 6 and check.SMALL_CNN_IN_FEATURES == 576

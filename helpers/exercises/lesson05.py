@@ -4,7 +4,7 @@ inputs and names the shape mistake it sees.
     exercise_1  SmallCNN: a CNN class whose first Linear's in_features comes from the output size rule
     exercise_2  make_windows(series, window): (N,) -> x (N - window, window, 1), y (N - window, 1)
     exercise_3  split_in_time(x, y, n_test): the most recent n_test windows are the test part
-    exercise_4  to_time_major(x): (batch, time, features) -> (time, batch, features) with permute
+    exercise_4  to_channels_last(x): (batch, channels, height, width) -> (batch, height, width, channels)
     exercise_5  rnn_by_hand(rnn, x): nn.RNN's loop over time, returning output and h_n
     exercise_6  the drill: a GRU built without batch_first, fixed
 """
@@ -37,34 +37,32 @@ def out_size(h: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
     return (h + 2 * padding - kernel) // stride + 1
 
 
-#: Exercise 1's network: 28 -> conv 5 -> 24 -> pool -> 12 -> conv 3 -> 10 -> pool -> 5; 12 channels.
-SMALL_CNN_IN_FEATURES = 12 * 5 * 5
+#: Exercise 1's network: 28 -> conv 3, stride 2 -> 13 -> pool -> 6 (// rounds 6.5 down) -> conv 3, padding 1 -> 6;
+#: 16 channels.
+SMALL_CNN_IN_FEATURES = 16 * 6 * 6
 
 
 def _in_features_mistake(got: int) -> str:
     """What a wrong ``in_features`` of Exercise 1 most likely came from."""
     known = {
-        12 * 7 * 7: tr("{got} = 12 x 7 x 7 is what padding would give: without padding each convolution shrinks "
-                       "the image by K - 1 pixels (28 -> 24 with K = 5).", got=got),
-        16 * 7 * 7: tr("{got} is the lesson's DigitCNN (16 x 7 x 7), or one image's 28 x 28 pixels: this network "
-                       "has other kernels, no padding and 12 channels at the end, and its layers change the size "
-                       "before the flatten.", got=got),
-        12 * 10 * 10: tr("{got} = 12 x 10 x 10 leaves out the second pooling, which halves 10 to 5.", got=got),
-        12 * 12 * 12: tr("{got} = 12 x 12 x 12 leaves out the second convolution's shrink: (12 - 3) // 1 + 1 = 10, "
-                         "then the pooling gives 5.", got=got),
-        12 * 6 * 6: tr("{got} = 12 x 6 x 6: the second convolution shrinks 12 to (12 - 3) // 1 + 1 = 10, not 12.",
+        16 * 7 * 7: tr("{got} = 16 x 7 x 7 rounds 13 / 2 = 6.5 up (or copies DigitCNN): // rounds down, so the pooling "
+                       "gives (13 - 2) // 2 + 1 = 6.", got=got),
+        16 * 13 * 13: tr("{got} = 16 x 13 x 13 halves the size only once: the stride-2 convolution gives "
+                         "(28 - 3) // 2 + 1 = 13, and the pooling halves that again.", got=got),
+        16 * 4 * 4: tr("{got} = 16 x 4 x 4 leaves out the second convolution's padding 1, which keeps 6 at 6.",
                        got=got),
-        6 * 5 * 5: tr("{got} = 6 x 5 x 5 uses the first convolution's channels; after the flatten come the last "
-                      "convolution's 12.", got=got),
-        5 * 5: tr("{got} = 5 x 5 leaves out the channels: in_features is channels x height x width.", got=got),
+        8 * 6 * 6: tr("{got} = 8 x 6 x 6 uses the first convolution's channels; after the flatten come the last "
+                      "convolution's 16.", got=got),
+        6 * 6: tr("{got} = 6 x 6 leaves out the channels: in_features is channels x height x width.", got=got),
     }
-    return known.get(got, tr("{got} does not match: apply (H + 2P - K) // S + 1 to each of the four layers, "
+    return known.get(got, tr("{got} does not match: apply (H + 2P - K) // S + 1 to each of the three layers, "
                              "from 28, then multiply channels x height x width.", got=got))
 
 
 @checker("Exercise 1")
 def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
-    """``SmallCNN``: conv 5 (1 -> 6), ReLU, pool 2, conv 3 (6 -> 12), ReLU, pool 2, flatten, Linear(300, 10)."""
+    """``SmallCNN``: conv 3 stride 2 (1 -> 8), ReLU, pool 2, conv 3 padding 1 (8 -> 16), ReLU, flatten,
+    Linear(576, 10)."""
     model = student(model_class)
     if not isinstance(model, nn.Module):
         return wrong(tr("SmallCNN() made a {type_name}; write a class that subclasses nn.Module.",
@@ -75,7 +73,7 @@ def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
         return wrong(tr("found {convs} nn.Conv2d and {linears} nn.Linear layers in __init__; the network has two "
                         "convolutions and one Linear.", convs=len(convs), linears=len(linears)))
     spec = [(c.in_channels, c.out_channels, c.kernel_size, c.padding, c.stride) for c in convs]
-    expected = [(1, 6, (5, 5), (0, 0), (1, 1)), (6, 12, (3, 3), (0, 0), (1, 1))]
+    expected = [(1, 8, (3, 3), (0, 0), (2, 2)), (8, 16, (3, 3), (1, 1), (1, 1))]
     if spec != expected:
         return wrong(tr("the convolutions are {spec} (in, out, kernel, padding, stride); the exercise asks for "
                         "{expected}.", spec=spec, expected=expected))
@@ -84,7 +82,7 @@ def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
         return wrong(tr("the Linear has {out} outputs; the network ends with 10 logits, one per digit.",
                         out=fc.out_features))
     if fc.in_features != SMALL_CNN_IN_FEATURES:
-        return wrong(tr("in_features is {got}, but each image has 12 x 5 x 5 = 300 numbers after the flatten. ",
+        return wrong(tr("in_features is {got}, but each image has 16 x 6 x 6 = 576 numbers after the flatten. ",
                         got=fc.in_features) + _in_features_mistake(fc.in_features))
     for batch_size in (7, 1):
         x = torch.rand(batch_size, 1, 28, 28, generator=torch.Generator().manual_seed(batch_size))
@@ -93,13 +91,13 @@ def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
                 out = student(model, x)
         except StudentError as error:
             return wrong(tr("in_features is right, but a batch (B, 1, 28, 28) raised {error} in forward. Follow the "
-                            "layers in order: conv1, ReLU, pool, conv2, ReLU, pool, flatten, fc.", error=error))
+                            "layers in order: conv1, ReLU, pool, conv2, ReLU, flatten, fc.", error=error))
         if not isinstance(out, torch.Tensor) or tuple(out.shape) != (batch_size, 10):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             return wrong(tr("a batch of {batch_size} images gave {shape}; expected ({batch_size}, 10) logits.",
                             batch_size=batch_size, shape=shape))
     weights = sum(p.numel() for p in model.parameters())
-    return correct(tr("in_features = 12 x 5 x 5 = 300, batches of 7 and 1 images give (B, 10) logits; {weights:,} "
+    return correct(tr("in_features = 16 x 6 x 6 = 576, batches of 7 and 1 images give (B, 10) logits; {weights:,} "
                       "weights in all.", weights=weights))
 
 
@@ -180,27 +178,30 @@ def exercise_3(split_in_time: Callable[..., tuple[torch.Tensor, ...]]) -> Verdic
 
 
 @checker("Exercise 4")
-def exercise_4(to_time_major: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
-    """``to_time_major(x)``: (batch, time, features) -> (time, batch, features), element [t, b, f] = x[b, t, f]."""
-    for batch, time, features in ((5, 24, 1), (3, 7, 2)):
-        x = torch.arange(batch * time * features, dtype=torch.float32).view(batch, time, features)
-        out = student(to_time_major, x)
+def exercise_4(to_channels_last: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
+    """``to_channels_last(x)``: (batch, channels, height, width) -> (batch, height, width, channels),
+    element [b, h, w, c] = x[b, c, h, w]."""
+    for batch, channels, height, width in ((2, 3, 4, 5), (1, 2, 6, 6)):
+        x = torch.arange(batch * channels * height * width, dtype=torch.float32).view(batch, channels, height, width)
+        out = student(to_channels_last, x)
         if not isinstance(out, torch.Tensor):
-            return wrong(tr("to_time_major returned a {type_name}; return a tensor.", type_name=type(out).__name__))
+            return wrong(tr("to_channels_last returned a {type_name}; return a tensor.", type_name=type(out).__name__))
         shape = tuple(out.shape)
-        if shape == (features, time, batch):
-            return wrong(tr("{shape}: all three dimensions were reversed (x.T or permute(2, 1, 0)); only batch and "
-                            "time swap places, the features stay last.", shape=shape))
-        if shape != (time, batch, features):
-            return wrong(tr("a batch {x_shape} came out as {shape}; expected ({time}, {batch}, {features}).",
-                            x_shape=tuple(x.shape), shape=shape, time=time, batch=batch, features=features))
-        if torch.equal(out, x.reshape(time, batch, features)):
+        if shape != (batch, height, width, channels):
+            return wrong(tr("a batch {x_shape} came out as {shape}; expected ({batch}, {height}, {width}, {channels}).",
+                            x_shape=tuple(x.shape), shape=shape, batch=batch, height=height, width=width,
+                            channels=channels))
+        if torch.equal(out, x.reshape(batch, height, width, channels)):
             return wrong(tr("the shape is right but the numbers are regrouped, not moved: view or reshape reads the "
-                            "same memory in the same order, so column b mixes months of several windows. Reorder "
-                            "the dimensions with permute(1, 0, 2)."))
-        if not torch.equal(out, x.permute(1, 0, 2)):
-            return wrong(tr("the shape is right, but element [t, b] is not x[b, t]: window b must be column b."))
-    return correct(tr("(5, 24, 1) and (3, 7, 2) batches came out time-major, each window whole in its column."))
+                            "same memory in the same order, so one pixel's channels come from several pixels. "
+                            "Reorder the dimensions with permute, giving the old dimensions' numbers in their new "
+                            "order."))
+        if torch.equal(out, x.permute(0, 3, 2, 1)):
+            return wrong(tr("the shape is right, but height and width swapped places: every image came out "
+                            "transposed. Element [b, h, w, c] must be x[b, c, h, w]."))
+        if not torch.equal(out, x.permute(0, 2, 3, 1)):
+            return wrong(tr("the shape is right, but element [b, h, w, c] is not x[b, c, h, w]."))
+    return correct(tr("(2, 3, 4, 5) and (1, 2, 6, 6) batches came out channels-last, each pixel's channels together."))
 
 
 @checker("Exercise 5")
