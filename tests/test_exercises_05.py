@@ -184,4 +184,5 @@ def test_exercise_6_in_korean(korean, session_untouched):
 def test_defaults_match_the_settings_the_claims_are_about():
     assert check.DEFAULTS == {"CNN_EPOCHS": 2, "TRAIN_IMAGES": 10000, "VAL_SIZE": 5000, "BATCH_SIZE": 64,
                               "EPOCHS": 30, "LR": 0.01}
-    assert check.out_size(28, 3, stride=2) == 13 and check.out_size(13, 2, stride=2) == 6 and check.SMALL_CNN_IN_FEATURES == 576
+    assert check.out_size(28, 3, stride=2) == 13 and check.out_size(13, 2, stride=2) == 6
+    assert check.SMALL_CNN_IN_FEATURES == 576
