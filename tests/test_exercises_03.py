@@ -132,6 +132,9 @@ WRONG_ANSWERS = [
     (check.exercise_3, lambda c: math.log(c), "flat guess"),
     (check.exercise_3, lambda c: math.log(1 + 2 / math.e), "C - 1"),
     (check.exercise_3, lambda c: math.log(1 + c / math.e), "off by one"),
+    (check.exercise_3, lambda c: math.log(1 + (c - 1) * math.e), "adds e where it should add 1/e"),
+    (check.exercise_3, lambda c: math.log(c - 1 + math.e), "ceiling"),
+    (check.exercise_2, lambda z, y: -torch.log_softmax(z, 0)[torch.arange(len(y)), y].mean(), "use dim=1"),
     (check.exercise_4, make_loop(report="last batch"), "LAST batch"),
     (check.exercise_4, make_loop(report="batch mean"), "counts as much as a full one"),
     (check.exercise_4, make_loop(report="sum"), "divide by the number of tracts"),
@@ -220,3 +223,15 @@ def test_in_korean_the_checkers_of_notebook_03_answer_in_korean(korean, session_
     assert re.search(r"MNIST의 클래스 10개에서는 하한이 1\.461, .* 63%입니다", solved.message), solved
     wrong_digit = check.exercise_6(lambda y: y % 3).message
     assert "% 3을 쓰면 가격대 3(높음)이" in wrong_digit, wrong_digit
+
+
+def test_a_loop_that_moves_batches_to_another_device_is_told_so():
+    """A learner's fit that moves the data to the notebook's device (a GPU) while the checker's model is on
+    the CPU: the checker names the device mismatch ("meta" stands in for the GPU on a CPU-only machine)."""
+    def fit(model, train_loader, X_val, y_val, optimizer, epochs):
+        for x, y in train_loader:
+            model(x.to("meta"))
+        return [], []
+
+    feedback = check.exercise_4(fit)
+    assert feedback.status == WRONG and "next(model.parameters()).device" in feedback.message, feedback

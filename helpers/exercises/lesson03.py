@@ -178,6 +178,9 @@ def exercise_2(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Verdict:
         if torch.isclose(got, -log_probs.mean(), rtol=1e-4):
             return wrong(tr("it averages over every class; pick only each example's true class: "
                             "log_probs[torch.arange(len(y)), y]."))
+        if torch.isclose(got, -torch.log_softmax(logits, dim=0)[torch.arange(len(y)), y].mean(), rtol=1e-4):
+            return wrong(tr("that is log_softmax over dim=0, down each column: it made each class's column sum to 1 "
+                            "across the examples. A row is one example's scores: use dim=1."))
         return wrong(tr("got {got:.4f}, CrossEntropyLoss gives {expected:.4f} on an unseen batch. Recipe: "
                         "log_softmax over dim=1, pick the true class per row, minus the mean.",
                         got=got.item(), expected=expected.item()))
@@ -202,6 +205,12 @@ def exercise_3(loss_floor: Callable[[int], float]) -> Verdict:
                             "classes adds e^-1 inside the log.", c=c, got=got))
         if math.isclose(got, math.log(1 + c / math.e), rel_tol=1e-4):
             return wrong(tr("off by one class: only the C - 1 WRONG classes add e^-1 inside the log."))
+        if math.isclose(got, math.log(1 + (c - 1) * math.e), rel_tol=1e-4):
+            return wrong(tr("each wrong class adds e where it should add 1/e: its p is 0 and the true class's is 1, "
+                            "so it adds e^(0 - 1) = e^-1 inside the log."))
+        if math.isclose(got, math.log(c - 1 + math.e), rel_tol=1e-4):
+            return wrong(tr("log(C - 1 + e) is the ceiling, the loss of a certain MISTAKE; the floor is the loss of a "
+                            "certain, correct answer."))
         return wrong(tr("for {c} classes: {got:.4f}, but CrossEntropyLoss of a one-hot input measures "
                         "{measured:.4f}.", c=c, got=got, measured=measured))
     share = floor_for(10) / math.log(10)
@@ -364,6 +373,11 @@ def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
         got = student(fit, model, loader, x_val.clone(), y_val.clone(), optimizer, LOOP_EPOCHS)
     except StudentError as error:
         text = str(error)
+        if "same device" in text or "expected device" in text:
+            return wrong(tr("a tensor and the model are on different devices ({where}): the checker's model is on "
+                            "the CPU. Inside fit, take the model's device, device = next(model.parameters()).device, "
+                            "and move each batch and X_val, y_val there, not to the notebook's device.",
+                            where=error.where))
         if "multi-target" in text or "1D target" in text:
             return wrong(tr("CrossEntropyLoss refused the targets ({where}): they were reshaped to (N, 1). Class "
                             "indices stay one number per tract, shape (N,): use the y the batches give you.",
