@@ -2,7 +2,8 @@
 
 ``lesson_run`` repeats the lesson's cells in order, with the same calls on torch's random numbers
 (the seed, the model, the batch the lesson peeks at, the epoch it counts, both trainings), so each
-row is what the lesson prints for that SEED. The lesson says, of what depends on the split (each "change `SEED` and rerun to see it"):
+row is what the lesson prints for that SEED. The lesson says, of what depends on the split (each
+"change `SEED` and rerun to see it"):
 
 - "The default split, SEED = 0, gives 0.455, high ...; other splits give as little as 0.23";
 - the validation loss "reaches its lowest point early and then climbs ..., for any SEED from 0 to 29";

@@ -229,7 +229,7 @@ def test_a_loop_that_moves_batches_to_another_device_is_told_so():
     """A learner's fit that moves the data to the notebook's device (a GPU) while the checker's model is on
     the CPU: the checker names the device mismatch ("meta" stands in for the GPU on a CPU-only machine)."""
     def fit(model, train_loader, X_val, y_val, optimizer, epochs):
-        for x, y in train_loader:
+        for x, _ in train_loader:
             model(x.to("meta"))
         return [], []
 
