@@ -45,6 +45,8 @@ BCE_WRONG = {
     "one term": (lambda p, y: -(y * p.log()).mean(), "(1 - y)"),
     "p swapped": (lambda p, y: -(y * (1 - p).log() + (1 - y) * p.log()).mean(), "swapped"),
     "per row": (lambda p, y: -(y * p.log() + (1 - y) * (1 - p).log()), "ONE number"),
+    "the library": (lambda p, y: torch.nn.BCELoss()(p, y), "write by hand"),
+    "the functional library": (lambda p, y: torch.nn.functional.binary_cross_entropy(p, y), "write by hand"),
 }
 
 
@@ -61,6 +63,8 @@ LOGITS_WRONG = {
     "sign": (lambda z, y: (torch.clamp(z, min=0) + z * y + torch.log1p(torch.exp(-z.abs()))).mean(), "small logit"),
     "summed": (lambda z, y: (torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).sum(), ".mean()"),
     "detached": (lambda z, y: bce_with_logits(z.detach(), y), "no gradient"),
+    "the library": (lambda z, y: torch.nn.BCEWithLogitsLoss()(z, y), "write it by hand"),
+    "softplus": (lambda z, y: (torch.nn.functional.softplus(z) - z * y).mean(), "write it by hand"),
 }
 
 
@@ -160,6 +164,12 @@ def test_each_wrong_answer_gets_its_targeted_message(exercise, solution, scaffol
     for name, (args, fragment) in wrong_answers.items():
         feedback = exercise(*args)
         assert feedback.status == WRONG and fragment in feedback.message, f"{name}: {feedback}"
+
+
+def test_exercise_3_names_the_mistake_without_printing_the_rewrite(session_untouched):
+    for name in ("sigmoid first", "exp overflows", "exp(-z) overflows", "clamped"):
+        message = check.exercise_3(LOGITS_WRONG[name][0]).message
+        assert "max(z, 0)" not in message and "exp(-|z|)" not in message and "log1p" not in message, message
 
 
 
