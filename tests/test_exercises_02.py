@@ -185,7 +185,7 @@ def test_in_korean_the_checkers_of_notebook_02_answer_in_korean(korean, session_
     letter_a = check.exercise_6("a", lambda: boston_binary_mlp(sigmoid=False)).message
     assert letter_a.startswith("답이 아닙니다(보기 a). 최종 모델은 같은 학습률(LR)로"), letter_a
     swapped = check.exercise_5(THRESHOLD_WRONG["costs reversed"][0]).message
-    assert "거짓 경보" in swapped and "FP" not in swapped and "MISSES" not in swapped, swapped
+    assert "거짓 양성" in swapped and "FP" not in swapped and "MISSES" not in swapped, swapped
     threshold = check.exercise_5(lambda p, y: 0.5)
     assert threshold.status == WRONG, threshold
     assert re.search(r"0\.5는 정확도를 기준으로 한 선택입니다\. 비용은 \d+이고", threshold.message), threshold
