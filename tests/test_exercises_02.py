@@ -166,6 +166,13 @@ def test_each_wrong_answer_gets_its_targeted_message(exercise, solution, scaffol
         assert feedback.status == WRONG and fragment in feedback.message, f"{name}: {feedback}"
 
 
+def test_exercise_6_says_a_tanh_ending_is_still_bounded(session_untouched):
+    def tanh_model():
+        return torch.nn.Sequential(torch.nn.Linear(13, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1), torch.nn.Tanh())
+    feedback = check.exercise_6("c", tanh_model)
+    assert feedback.status == WRONG and "between -1 and 1" in feedback.message, feedback
+
+
 def test_exercise_3_names_the_mistake_without_printing_the_rewrite(session_untouched):
     for name in ("sigmoid first", "exp overflows", "exp(-z) overflows", "clamped"):
         message = check.exercise_3(LOGITS_WRONG[name][0]).message

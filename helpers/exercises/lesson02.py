@@ -403,6 +403,10 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module]) -> Verdict:
         return wrong(tr("the model still ends in {layer}: its outputs can never be negative, so it can never say "
                         "'below' with confidence. End the model with the last nn.Linear.",
                         layer=type(last).__name__))
+    if isinstance(last, (nn.Tanh, nn.Hardtanh, nn.Softsign)):
+        return wrong(tr("the model now ends in {layer}: its outputs can be negative, but they stay between -1 and 1, "
+                        "so the logit can never be large and the model can never be confident. End the model with "
+                        "the last nn.Linear.", layer=type(last).__name__))
     splits = boston_splits("binary", **_DRILL_SPLIT)
     floor = _floor(splits.y_train)
     loss_fn = nn.BCEWithLogitsLoss()
