@@ -45,6 +45,8 @@ BCE_WRONG = {
     "one term": (lambda p, y: -(y * p.log()).mean(), "(1 - y)"),
     "p swapped": (lambda p, y: -(y * (1 - p).log() + (1 - y) * p.log()).mean(), "swapped"),
     "per row": (lambda p, y: -(y * p.log() + (1 - y) * (1 - p).log()), "ONE number"),
+    "the library": (lambda p, y: torch.nn.BCELoss()(p, y), "write by hand"),
+    "the functional library": (lambda p, y: torch.nn.functional.binary_cross_entropy(p, y), "write by hand"),
 }
 
 
@@ -61,6 +63,8 @@ LOGITS_WRONG = {
     "sign": (lambda z, y: (torch.clamp(z, min=0) + z * y + torch.log1p(torch.exp(-z.abs()))).mean(), "small logit"),
     "summed": (lambda z, y: (torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).sum(), ".mean()"),
     "detached": (lambda z, y: bce_with_logits(z.detach(), y), "no gradient"),
+    "the library": (lambda z, y: torch.nn.BCEWithLogitsLoss()(z, y), "write it by hand"),
+    "softplus": (lambda z, y: (torch.nn.functional.softplus(z) - z * y).mean(), "write it by hand"),
 }
 
 
@@ -162,6 +166,19 @@ def test_each_wrong_answer_gets_its_targeted_message(exercise, solution, scaffol
         assert feedback.status == WRONG and fragment in feedback.message, f"{name}: {feedback}"
 
 
+def test_exercise_6_says_a_tanh_ending_is_still_bounded(session_untouched):
+    def tanh_model():
+        return torch.nn.Sequential(torch.nn.Linear(13, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1), torch.nn.Tanh())
+    feedback = check.exercise_6("c", tanh_model)
+    assert feedback.status == WRONG and "between -1 and 1" in feedback.message, feedback
+
+
+def test_exercise_3_names_the_mistake_without_printing_the_rewrite(session_untouched):
+    for name in ("sigmoid first", "exp overflows", "exp(-z) overflows", "clamped"):
+        message = check.exercise_3(LOGITS_WRONG[name][0]).message
+        assert "max(z, 0)" not in message and "exp(-|z|)" not in message and "log1p" not in message, message
+
+
 
 # The Korean edition: the same checks answer in Korean, with the measured values (issue 17).
 
@@ -175,7 +192,7 @@ def test_in_korean_the_checkers_of_notebook_02_answer_in_korean(korean, session_
     letter_a = check.exercise_6("a", lambda: boston_binary_mlp(sigmoid=False)).message
     assert letter_a.startswith("답이 아닙니다(보기 a). 최종 모델은 같은 학습률(LR)로"), letter_a
     swapped = check.exercise_5(THRESHOLD_WRONG["costs reversed"][0]).message
-    assert "거짓 경보" in swapped and "FP" not in swapped and "MISSES" not in swapped, swapped
+    assert "거짓 양성" in swapped and "FP" not in swapped and "MISSES" not in swapped, swapped
     threshold = check.exercise_5(lambda p, y: 0.5)
     assert threshold.status == WRONG, threshold
     assert re.search(r"0\.5는 정확도를 기준으로 한 선택입니다\. 비용은 \d+이고", threshold.message), threshold

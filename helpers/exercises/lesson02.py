@@ -7,12 +7,14 @@ The two checkers that train (exercises 4 and 6) run on the thread count the note
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import notebook
@@ -91,13 +93,43 @@ def exercise_1(make_labels: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
                       n_prices=len(prices), n_above=int(expected.sum())))
 
 
+#: The library functions that nn.BCELoss, nn.BCEWithLogitsLoss and nn.Softplus call: exercises 2 and 3
+#: ask for the loss written by hand, so a call to one of them is the library answer, not the student's.
+_LIBRARY_LOSSES = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus")
+
+
+@contextlib.contextmanager
+def _watching_library_losses() -> Iterator[list[str]]:
+    """Records (in the list it yields) the names of the ``_LIBRARY_LOSSES`` that run inside the block."""
+    calls: list[str] = []
+    originals = {name: getattr(functional, name) for name in _LIBRARY_LOSSES}
+
+    def watched(name: str) -> Callable[..., torch.Tensor]:
+        def call(*args: Any, **kwargs: Any) -> torch.Tensor:
+            calls.append(name)
+            return originals[name](*args, **kwargs)
+        return call
+
+    for name in _LIBRARY_LOSSES:
+        setattr(functional, name, watched(name))
+    try:
+        yield calls
+    finally:
+        for name, original in originals.items():
+            setattr(functional, name, original)
+
+
 @checker("Exercise 2")
 def exercise_2(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Verdict:
     """``bce(probs (N, 1), targets (N, 1)) -> scalar``: binary cross-entropy by hand, averaged over rows."""
     gen = torch.Generator().manual_seed(3)
     probs = 0.02 + 0.96 * torch.rand(50, 1, generator=gen)
     targets = (torch.rand(50, 1, generator=gen) > 0.5).float()
-    value = student(bce, probs.clone(), targets.clone())
+    with _watching_library_losses() as calls:
+        value = student(bce, probs.clone(), targets.clone())
+    if calls:
+        return wrong(tr("it calls nn.BCELoss (or F.binary_cross_entropy), the loss this exercise asks you to write by "
+                        "hand: build it from torch.log, the targets and .mean()."))
     if not isinstance(value, torch.Tensor) or value.numel() != 1:
         shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
         return wrong(tr("return ONE number (a tensor with one element), got {shape}: take the .mean() over rows.",
@@ -146,7 +178,11 @@ def exercise_3(bce_with_logits: Callable[[torch.Tensor, torch.Tensor], torch.Ten
     z = torch.tensor([[-4.0], [-1.5], [0.2], [0.7], [3.0], [5.0], [-100.0], [-40.0], [25.0], [60.0], [100.0]])
     targets = torch.tensor([[1.0], [0.0], [1.0], [0.0], [0.0], [1.0], [1.0], [0.0], [1.0], [0.0], [0.0]])
     z = z.requires_grad_(True)
-    loss = student(bce_with_logits, z, targets.clone())
+    with _watching_library_losses() as calls:
+        loss = student(bce_with_logits, z, targets.clone())
+    if calls:
+        return wrong(tr("it calls {name} from the library, which computes this very loss: write it by hand, with "
+                        "torch.exp, torch.log1p and the tools of hint 2.", name=calls[0]))
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         return wrong(tr("return ONE number (a tensor with one element): take the .mean() over rows."))
     failure = _first_failure(bce_with_logits)
@@ -159,13 +195,12 @@ def exercise_3(bce_with_logits: Callable[[torch.Tensor, torch.Tensor], torch.Ten
                             "with p = sigmoid(z), averaged over rows.", where=where))
         if not math.isfinite(got) and abs(at) < _EXP_OVERFLOWS_FROM:
             return wrong(tr("{where}: sigmoid(z) rounds to exactly 1.0 in float32 (from z = 17 or so), so log(1 - "
-                            "sigmoid(z)) is log 0 = -inf. Never compute sigmoid(z) first: use max(z, 0) - z * y + "
-                            "log(1 + exp(-|z|)).", where=where))
+                            "sigmoid(z)) is log 0 = -inf. A loss that computes sigmoid(z) first breaks here: hint 1 "
+                            "shows how to write it without a sigmoid.", where=where))
         if not math.isfinite(got):
             return wrong(tr("{where}: exp({at:g}) overflowed. In float32, exp(x) is inf once x passes about "
-                            "{overflow_from:.1f} (the largest float32 is about 3.4e38). Only compute exp(-|z|), "
-                            "which lies between 0 and 1: max(z, 0) - z * y + log(1 + exp(-|z|)).",
-                            where=where, at=abs(at), overflow_from=_EXP_OVERFLOWS_FROM))
+                            "{overflow_from:.1f} (the largest float32 is about 3.4e38). Hint 1 asks which exponential "
+                            "can never overflow.", where=where, at=abs(at), overflow_from=_EXP_OVERFLOWS_FROM))
         return wrong(tr("{where}: right for small logits but not for large ones. A clamp (such as probabilities "
                         "clipped to [1e-7, 1 - 1e-7]) caps the loss of a confident mistake: never compute "
                         "sigmoid(z) first.", where=where))
@@ -368,6 +403,10 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module]) -> Verdict:
         return wrong(tr("the model still ends in {layer}: its outputs can never be negative, so it can never say "
                         "'below' with confidence. End the model with the last nn.Linear.",
                         layer=type(last).__name__))
+    if isinstance(last, (nn.Tanh, nn.Hardtanh, nn.Softsign)):
+        return wrong(tr("the model now ends in {layer}: its outputs can be negative, but they stay between -1 and 1, "
+                        "so the logit can never be large and the model can never be confident. End the model with "
+                        "the last nn.Linear.", layer=type(last).__name__))
     splits = boston_splits("binary", **_DRILL_SPLIT)
     floor = _floor(splits.y_train)
     loss_fn = nn.BCEWithLogitsLoss()
