@@ -130,9 +130,11 @@ def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=Tru
             total, batch_losses = 0.0, []
             for data, label in loader:
                 loss = loss_fn(model(data), label.view(-1) if flat else label)
-                if zero_grad:
+                if zero_grad is True:
                     optimizer.zero_grad()
                 loss.backward()
+                if zero_grad == "after":
+                    optimizer.zero_grad()
                 optimizer.step()
                 total += loss.item() * len(data)
                 batch_losses.append(loss.item())
@@ -160,6 +162,7 @@ def test_exercise_3_solution_passes(session_untouched):
 
 @pytest.mark.parametrize("mistake, fragment", [
     ({"zero_grad": False}, "zero_grad() is never called"),
+    ({"zero_grad": "after"}, "zero_grad ran after backward (it erased the gradients step needs)"),
     ({"report": "last"}, "last batch alone"),
     ({"report": "batch mean"}, "mean over batches"),
     ({"flat": True}, "targets of shape (32,)"),
@@ -169,8 +172,9 @@ def test_exercise_3_solution_passes(session_untouched):
     ({"keep": "alias"}, "without copy.deepcopy"),
     ({"keep": "none"}, "model.load_state_dict(best_weights)"),
     ({"best_from": 0}, "epochs count from 1"),
-], ids=["no zero_grad", "last-batch loss", "mean over batches", "(N,) targets", "no train() after eval",
-        "no eval()", "no no_grad", "state_dict not copied", "best weights not loaded", "best epoch from 0"])
+], ids=["no zero_grad", "zero_grad after backward", "last-batch loss", "mean over batches", "(N,) targets",
+        "no train() after eval", "no eval()", "no no_grad",
+        "state_dict not copied", "best weights not loaded", "best epoch from 0"])
 def test_exercise_3_usual_mistakes_get_their_message(mistake, fragment, session_untouched):
     feedback = check.exercise_3(make_loop(**mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback

@@ -147,6 +147,7 @@ class _Watch:
     losses: list[tuple[int, float, tuple, tuple]] = field(default_factory=list)  # (rows, value, pred, target shape)
     zero_grads: int = 0
     steps: int = 0
+    empty_steps: int = 0  # steps taken with no gradient at all (zero_grad between backward and step)
 
 
 class _WatchedMSELoss(nn.MSELoss):
@@ -211,6 +212,8 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
     optimizer.zero_grad = _counted(optimizer.zero_grad, watch)  # type: ignore[method-assign]
     model.zero_grad = _counted(model.zero_grad, watch)  # type: ignore[method-assign]
     optimizer.register_step_post_hook(lambda *_: setattr(watch, "steps", watch.steps + 1))
+    optimizer.register_step_pre_hook(lambda *_: setattr(watch, "empty_steps", watch.empty_steps + all(
+        p.grad is None or not p.grad.any() for p in model.parameters())))
     n_val, per_epoch = len(splits.X_val), len(loader)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the broadcast warning: the checker names it itself
@@ -259,6 +262,10 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
         return wrong(tr("optimizer.zero_grad() is never called, so backward() adds every batch's gradients to all "
                         "the earlier ones and each step follows their running sum. Clear them once per batch, "
                         "before loss.backward()."))
+    if watch.empty_steps == watch.steps:
+        return wrong(tr("every optimizer.step() found the gradients empty: zero_grad ran after backward (it erased the "
+                        "gradients step needs), so the weights never moved. Clear the gradients before "
+                        "loss.backward(), then step."))
     if watch.zero_grads < watch.steps:
         return wrong(tr("zero_grad ran {zero_grads} times for {steps} steps: clear the gradients in every batch, "
                         "not once per epoch.", zero_grads=watch.zero_grads, steps=watch.steps))
@@ -329,6 +336,10 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
                         "the best epoch's weights back at the end.",
                         val_mse=val_mse, best=lowest + 1, best_val=val_losses[lowest]))
     if not train_losses[-1] < train_losses[0] / 4:
+        if f"{train_losses[0]:.1f}" == f"{train_losses[-1]:.1f}":
+            return wrong(tr("the training loss stayed at {first:.1f} from the first epoch to the last: the weights "
+                            "hardly moved. Check that every batch runs zero_grad, backward and step, in that order.",
+                            first=train_losses[0]))
         return wrong(tr("the training loss went from {first:.1f} to only {last:.1f}: a working loop lowers it far "
                         "more in this many epochs.", first=train_losses[0], last=train_losses[-1]))
     if val_mse ** 0.5 > LOOP_LEVEL:
