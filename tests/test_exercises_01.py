@@ -94,6 +94,23 @@ def test_exercise_2_solution_passes_and_reports_both_errors(session_untouched):
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)), "weights restored"
 
 
+def test_exercise_2_accepts_the_same_layers_nested(session_untouched):
+    with torch.random.fork_rng():  # the session's random state stays as it was
+        nested = nn.Sequential(nn.Sequential(nn.Linear(12, 30), nn.ReLU()),
+                               nn.Sequential(nn.Linear(30, 15), nn.ReLU()), nn.Linear(15, 8), nn.ReLU(),
+                               nn.Linear(8, 1))
+    feedback = check.exercise_2(list(NO_B), nested)
+    assert feedback.status == CORRECT and "without B" in feedback.message, feedback
+
+
+def test_exercise_2_names_a_layer_chain_that_does_not_fit(session_untouched):
+    with torch.random.fork_rng():
+        model = nn.Sequential(nn.Linear(12, 30), nn.ReLU(), nn.Linear(20, 15), nn.ReLU(), nn.Linear(15, 8), nn.ReLU(),
+                              nn.Linear(8, 1))
+    feedback = check.exercise_2(list(NO_B), model)
+    assert feedback.status == WRONG and "30, 15, 8 and 1 outputs" in feedback.message, feedback
+
+
 @pytest.mark.parametrize("features, inputs, fragment", [
     (NO_B, 13, "nn.Linear(12, 30)"),
     (list(FEATURES), 12, "still holds 'B'"),

@@ -116,13 +116,18 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
         return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).",
                         got=linears[0].in_features))
     relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
-    if [m.out_features for m in linears] != [30, 15, 8, 1] or relus != 3:
+    if ([m.out_features for m in linears] != [30, 15, 8, 1] or [m.in_features for m in linears] != [12, 30, 15, 8]
+            or relus != 3 or any(m.bias is None for m in linears)):
         return wrong(tr("keep the source's layers after the first: 30, 15, 8 and 1 outputs, with nn.ReLU() between "
                         "them."))
     torch.manual_seed(0)  # the core forked the random state: the student's session is unaffected
     with_b = _short_training(boston_regression_mlp(13), FEATURES)
     torch.manual_seed(0)
-    model_no_b.load_state_dict(boston_regression_mlp(12).state_dict())  # same start; the core restores the weights
+    start = [m for m in boston_regression_mlp(12).modules() if isinstance(m, nn.Linear)]
+    with torch.no_grad():  # the same start, layer by layer (the learner's model may nest); the core restores it
+        for mine, theirs in zip(linears, start, strict=True):
+            mine.weight.copy_(theirs.weight)
+            mine.bias.copy_(theirs.bias)
     without_b = _short_training(model_no_b, expected)
     return correct(tr("after 200 full-batch steps on one split, validation RMSE {without_b:.2f} k USD without B and "
                       "{with_b:.2f} k USD with it. That is one split and one starting point: another split gives other "
