@@ -55,8 +55,9 @@ def exercise_1(standardize: Callable) -> Verdict:
     mean, std = train.mean(dim=0), train.std(dim=0, correction=0)
     if _close(got_train, (train - mean) / std) and _close(got_other, (other - mean) / std):
         return correct(tr("training columns now have mean {train_mean:+.3f} and std {train_std:.3f}; the other "
-                          "rows' mean is {other_mean:+.1f}, far from 0, as it should be: they were scaled with the "
-                          "training numbers.",
+                          "rows' mean is {other_mean:+.1f}, far from 0, and rightly so: the checker drew them far "
+                          "from the training rows on purpose (around 40 instead of 5), and you scaled them with the "
+                          "training numbers, not their own.",
                           train_mean=got_train.mean(), train_std=got_train.std(dim=0, correction=0).mean(),
                           other_mean=got_other.mean()))
     if _close(got_train, (train - mean) / train.std(dim=0)):
