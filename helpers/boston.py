@@ -38,8 +38,7 @@ class SharedList(list):
     def _refuse(self, *args: object, **kwargs: object) -> None:
         raise TypeError(tr(
             "FEATURES is shared by the whole course and cannot be changed. Make your own copy "
-            'first, e.g. mine = list(FEATURES); mine.remove("B"), or build a new list: '
-            '[n for n in FEATURES if n != "B"].'
+            "first (list(FEATURES)) and change the copy."
         ))
 
     append = extend = insert = remove = _refuse  # type: ignore[assignment]

@@ -94,6 +94,23 @@ def test_exercise_2_solution_passes_and_reports_both_errors(session_untouched):
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)), "weights restored"
 
 
+def test_exercise_2_accepts_the_same_layers_nested(session_untouched):
+    with torch.random.fork_rng():  # the session's random state stays as it was
+        nested = nn.Sequential(nn.Sequential(nn.Linear(12, 30), nn.ReLU()),
+                               nn.Sequential(nn.Linear(30, 15), nn.ReLU()), nn.Linear(15, 8), nn.ReLU(),
+                               nn.Linear(8, 1))
+    feedback = check.exercise_2(list(NO_B), nested)
+    assert feedback.status == CORRECT and "without B" in feedback.message, feedback
+
+
+def test_exercise_2_names_a_layer_chain_that_does_not_fit(session_untouched):
+    with torch.random.fork_rng():
+        model = nn.Sequential(nn.Linear(12, 30), nn.ReLU(), nn.Linear(20, 15), nn.ReLU(), nn.Linear(15, 8), nn.ReLU(),
+                              nn.Linear(8, 1))
+    feedback = check.exercise_2(list(NO_B), model)
+    assert feedback.status == WRONG and "30, 15, 8 and 1 outputs" in feedback.message, feedback
+
+
 @pytest.mark.parametrize("features, inputs, fragment", [
     (NO_B, 13, "nn.Linear(12, 30)"),
     (list(FEATURES), 12, "still holds 'B'"),
@@ -130,9 +147,11 @@ def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=Tru
             total, batch_losses = 0.0, []
             for data, label in loader:
                 loss = loss_fn(model(data), label.view(-1) if flat else label)
-                if zero_grad:
+                if zero_grad is True:
                     optimizer.zero_grad()
                 loss.backward()
+                if zero_grad == "after":
+                    optimizer.zero_grad()
                 optimizer.step()
                 total += loss.item() * len(data)
                 batch_losses.append(loss.item())
@@ -160,6 +179,7 @@ def test_exercise_3_solution_passes(session_untouched):
 
 @pytest.mark.parametrize("mistake, fragment", [
     ({"zero_grad": False}, "zero_grad() is never called"),
+    ({"zero_grad": "after"}, "zero_grad ran after backward (it erased the gradients step needs)"),
     ({"report": "last"}, "last batch alone"),
     ({"report": "batch mean"}, "mean over batches"),
     ({"flat": True}, "targets of shape (32,)"),
@@ -169,8 +189,9 @@ def test_exercise_3_solution_passes(session_untouched):
     ({"keep": "alias"}, "without copy.deepcopy"),
     ({"keep": "none"}, "model.load_state_dict(best_weights)"),
     ({"best_from": 0}, "epochs count from 1"),
-], ids=["no zero_grad", "last-batch loss", "mean over batches", "(N,) targets", "no train() after eval",
-        "no eval()", "no no_grad", "state_dict not copied", "best weights not loaded", "best epoch from 0"])
+], ids=["no zero_grad", "zero_grad after backward", "last-batch loss", "mean over batches", "(N,) targets",
+        "no train() after eval", "no eval()", "no no_grad",
+        "state_dict not copied", "best weights not loaded", "best epoch from 0"])
 def test_exercise_3_usual_mistakes_get_their_message(mistake, fragment, session_untouched):
     feedback = check.exercise_3(make_loop(**mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback

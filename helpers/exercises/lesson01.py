@@ -55,8 +55,9 @@ def exercise_1(standardize: Callable) -> Verdict:
     mean, std = train.mean(dim=0), train.std(dim=0, correction=0)
     if _close(got_train, (train - mean) / std) and _close(got_other, (other - mean) / std):
         return correct(tr("training columns now have mean {train_mean:+.3f} and std {train_std:.3f}; the other "
-                          "rows' mean is {other_mean:+.1f}, far from 0, as it should be: they were scaled with the "
-                          "training numbers.",
+                          "rows' mean is {other_mean:+.1f}, far from 0, and rightly so: the checker drew them far "
+                          "from the training rows on purpose (around 40 instead of 5), and you scaled them with the "
+                          "training numbers, not their own.",
                           train_mean=got_train.mean(), train_std=got_train.std(dim=0, correction=0).mean(),
                           other_mean=got_other.mean()))
     if _close(got_train, (train - mean) / train.std(dim=0)):
@@ -116,13 +117,18 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
         return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).",
                         got=linears[0].in_features))
     relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
-    if [m.out_features for m in linears] != [30, 15, 8, 1] or relus != 3:
+    if ([m.out_features for m in linears] != [30, 15, 8, 1] or [m.in_features for m in linears] != [12, 30, 15, 8]
+            or relus != 3 or any(m.bias is None for m in linears)):
         return wrong(tr("keep the source's layers after the first: 30, 15, 8 and 1 outputs, with nn.ReLU() between "
                         "them."))
     torch.manual_seed(0)  # the core forked the random state: the student's session is unaffected
     with_b = _short_training(boston_regression_mlp(13), FEATURES)
     torch.manual_seed(0)
-    model_no_b.load_state_dict(boston_regression_mlp(12).state_dict())  # same start; the core restores the weights
+    start = [m for m in boston_regression_mlp(12).modules() if isinstance(m, nn.Linear)]
+    with torch.no_grad():  # the same start, layer by layer (the learner's model may nest); the core restores it
+        for mine, theirs in zip(linears, start, strict=True):
+            mine.weight.copy_(theirs.weight)
+            mine.bias.copy_(theirs.bias)
     without_b = _short_training(model_no_b, expected)
     return correct(tr("after 200 full-batch steps on one split, validation RMSE {without_b:.2f} k USD without B and "
                       "{with_b:.2f} k USD with it. That is one split and one starting point: another split gives other "
@@ -147,6 +153,7 @@ class _Watch:
     losses: list[tuple[int, float, tuple, tuple]] = field(default_factory=list)  # (rows, value, pred, target shape)
     zero_grads: int = 0
     steps: int = 0
+    empty_steps: int = 0  # steps taken with no gradient at all (zero_grad between backward and step)
 
 
 class _WatchedMSELoss(nn.MSELoss):
@@ -211,6 +218,8 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
     optimizer.zero_grad = _counted(optimizer.zero_grad, watch)  # type: ignore[method-assign]
     model.zero_grad = _counted(model.zero_grad, watch)  # type: ignore[method-assign]
     optimizer.register_step_post_hook(lambda *_: setattr(watch, "steps", watch.steps + 1))
+    optimizer.register_step_pre_hook(lambda *_: setattr(watch, "empty_steps", watch.empty_steps + all(
+        p.grad is None or not p.grad.any() for p in model.parameters())))
     n_val, per_epoch = len(splits.X_val), len(loader)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the broadcast warning: the checker names it itself
@@ -259,6 +268,10 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
         return wrong(tr("optimizer.zero_grad() is never called, so backward() adds every batch's gradients to all "
                         "the earlier ones and each step follows their running sum. Clear them once per batch, "
                         "before loss.backward()."))
+    if watch.empty_steps == watch.steps:
+        return wrong(tr("every optimizer.step() found the gradients empty: zero_grad ran after backward (it erased the "
+                        "gradients step needs), so the weights never moved. Clear the gradients before "
+                        "loss.backward(), then step."))
     if watch.zero_grads < watch.steps:
         return wrong(tr("zero_grad ran {zero_grads} times for {steps} steps: clear the gradients in every batch, "
                         "not once per epoch.", zero_grads=watch.zero_grads, steps=watch.steps))
@@ -329,6 +342,10 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
                         "the best epoch's weights back at the end.",
                         val_mse=val_mse, best=lowest + 1, best_val=val_losses[lowest]))
     if not train_losses[-1] < train_losses[0] / 4:
+        if f"{train_losses[0]:.1f}" == f"{train_losses[-1]:.1f}":
+            return wrong(tr("the training loss stayed at {first:.1f} from the first epoch to the last: the weights "
+                            "hardly moved. Check that every batch runs zero_grad, backward and step, in that order.",
+                            first=train_losses[0]))
         return wrong(tr("the training loss went from {first:.1f} to only {last:.1f}: a working loop lowers it far "
                         "more in this many epochs.", first=train_losses[0], last=train_losses[-1]))
     if val_mse ** 0.5 > LOOP_LEVEL:
