@@ -407,7 +407,11 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
     in_features = linears[0].in_features
     if in_features != SMALL_CNN_IN_FEATURES:
         if in_features == 16 * 7 * 7:
-            reason = tr("784 = 16 x 7 x 7 is the lesson's CNN; this one has other channels and kernels.")
+            reason = tr("784 = 16 x 7 x 7 is the lesson's CNN, whose convolutions keep the size with padding=1; "
+                        "this one has other channels and kernels, and no padding.")
+        elif in_features == 12 * 10 * 10:
+            reason = tr("1200 = 12 x 10 x 10 is the size after the second convolution: a pooling layer is missing "
+                        "(the second one halves 10 to 5).")
         elif in_features == 12 * 7 * 7:
             reason = tr("12 x 7 x 7 assumes the height is only halved twice; without padding a K x K convolution "
                         "also shrinks it by K - 1.")
