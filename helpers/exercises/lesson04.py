@@ -103,6 +103,9 @@ def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Ve
             return wrong(tr("these are the published 0.1307 / 0.3081 of all 60,000 training images, validation "
                             "images included. Compute the statistics from the images you are given."))
         expected_mean, expected_std = images.mean().item(), images.std().item()
+        if abs(mean - expected_std) < 1e-3 and abs(std - expected_mean) < 1e-3:
+            return wrong(tr("mean and std are swapped: return the mean first. torch.std_mean returns (std, mean), "
+                            "in that order."))
         if abs(mean - expected_mean) > 1e-3:
             return wrong(tr("mean {mean:.4f}, expected {expected_mean:.4f} on images you never saw. Use the "
                             "argument, not a variable of the notebook.", mean=mean, expected_mean=expected_mean))
