@@ -197,7 +197,7 @@ CNN_WRONG = {
     "a softmax at the end": (small_cnn(softmax=True), "softmax"),
     "no ReLU": (small_cnn(relu=False), "something else"),
     "the wrong kernels": (small_cnn(convs=((1, 6, 3), (6, 12, 3))), "nn.Conv2d(1, 6, kernel_size=5)"),
-    "one pooling layer": (small_cnn(in_features=12 * 10 * 10, pool_once=True), "check the height"),
+    "one pooling layer": (small_cnn(in_features=12 * 10 * 10, pool_once=True), "a pooling layer is missing"),
     "a flatten that mixes images": (small_cnn(flatten="mix"), "something else"),
     "an instance, not the class": (small_cnn()(), "class itself"),
 }

@@ -103,6 +103,9 @@ def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Ve
             return wrong(tr("these are the published 0.1307 / 0.3081 of all 60,000 training images, validation "
                             "images included. Compute the statistics from the images you are given."))
         expected_mean, expected_std = images.mean().item(), images.std().item()
+        if abs(mean - expected_std) < 1e-3 and abs(std - expected_mean) < 1e-3:
+            return wrong(tr("mean and std are swapped: return the mean first. torch.std_mean returns (std, mean), "
+                            "in that order."))
         if abs(mean - expected_mean) > 1e-3:
             return wrong(tr("mean {mean:.4f}, expected {expected_mean:.4f} on images you never saw. Use the "
                             "argument, not a variable of the notebook.", mean=mean, expected_mean=expected_mean))
@@ -407,7 +410,11 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
     in_features = linears[0].in_features
     if in_features != SMALL_CNN_IN_FEATURES:
         if in_features == 16 * 7 * 7:
-            reason = tr("784 = 16 x 7 x 7 is the lesson's CNN; this one has other channels and kernels.")
+            reason = tr("784 = 16 x 7 x 7 is the lesson's CNN, whose convolutions keep the size with padding=1; "
+                        "this one has other channels and kernels, and no padding.")
+        elif in_features == 12 * 10 * 10:
+            reason = tr("1200 = 12 x 10 x 10 is the size after the second convolution: a pooling layer is missing "
+                        "(the second one halves 10 to 5).")
         elif in_features == 12 * 7 * 7:
             reason = tr("12 x 7 x 7 assumes the height is only halved twice; without padding a K x K convolution "
                         "also shrinks it by K - 1.")
