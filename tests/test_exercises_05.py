@@ -169,11 +169,46 @@ class WrongIndex(Fixed):
         return self.head(h_n[:, -1]).expand(len(x), 1)  # the last window's state for every window
 
 
+class Permuted(Buggy):  # section 6's way: keep (time, batch, features) and permute the windows into it
+    def forward(self, x):
+        states, _ = self.gru(x.permute(1, 0, 2))
+        return self.head(states[-1])
+
+
+class StateColumn(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(h_n[:, -1])  # (1, 1): the last window's state
+
+
+class OutputRow(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(output[-1])  # (24, 1): the last window's 24 steps
+
+
+class FirstStep(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(output[:, 0])
+
+
+class Averaged(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(output.mean(1))
+
+
 def test_exercise_6(session_untouched):
     assert check.exercise_6(Fixed).status == CORRECT
+    assert check.exercise_6(Permuted).status == CORRECT
     assert check.exercise_6(untouched).status == NOT_ATTEMPTED
     expect(check.exercise_6(Buggy), "batch_first=True")
     expect(check.exercise_6(WrongIndex), "h_n[-1]")
+    expect(check.exercise_6(StateColumn), "h_n[:, -1] is the last window's state")
+    expect(check.exercise_6(OutputRow), "output[-1] is the last window's 24 steps")
+    expect(check.exercise_6(FirstStep), "output[:, 0]")
+    expect(check.exercise_6(Averaged), "output.mean(1)")
 
 
 def test_exercise_6_in_korean(korean, session_untouched):

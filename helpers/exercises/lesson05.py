@@ -241,27 +241,58 @@ def exercise_5(rnn_by_hand: Callable[[nn.RNN, torch.Tensor], tuple[torch.Tensor,
     return correct(tr("output (4, 6, 5) and h_n (1, 4, 5) match nn.RNN's to within 1e-5; h_n[-1] is output[:, -1]."))
 
 
+def _read_over_time(model: nn.Module, gru: nn.RNNBase, x: torch.Tensor) -> torch.Tensor | None:
+    """The model's last ``nn.Linear`` applied to the mean over time of ``gru``'s outputs for ``x`` (B, T, 1):
+    (B, out), or None when the model is not a GRU followed by that layer."""
+    heads = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not heads:
+        return None
+    try:
+        states = gru(x if gru.batch_first else x.transpose(0, 1))[0]
+        states = states if gru.batch_first else states.transpose(0, 1)  # (B, T, H)
+        return heads[-1](states.mean(1))
+    except (RuntimeError, TypeError, IndexError):
+        return None
+
+
 @checker("Exercise 6 (diagnose this run)")
 def exercise_6(model_class: Callable[[], nn.Module]) -> Verdict:
-    """The drill: the forecaster's GRU must read (batch, time, features): ``batch_first=True``."""
+    """The drill: each window's forecast must come from its own last step, whatever the GRU's layout: a window
+    alone and inside a batch get the same forecast, and the forecast moves with the window's last month."""
     model = student(model_class)
     grus = [m for m in model.modules() if isinstance(m, nn.RNNBase)] if isinstance(model, nn.Module) else []
     if not grus:
         return wrong(tr("FixedForecaster() holds no recurrent layer; keep the GRU and fix how it is built."))
-    if not all(m.batch_first for m in grus):
-        return wrong(tr("the GRU is still built without batch_first=True, so it reads (B, 24, 1) as 24 windows of B "
-                        "months: each window's forecast depends on the other windows of its batch, and its last "
-                        "month is always 0 here. Pass batch_first=True."))
     x = torch.randn(8, 24, 1, generator=torch.Generator().manual_seed(6))
+    last_moved = x.clone()
+    last_moved[:, -1] += 1.0  # the same windows but for their last month
     model.eval()
     with torch.no_grad():
         together = student(model, x)
+        if tuple(together.shape) == (1, 1):
+            return wrong(tr("a batch (8, 24, 1) gave (1, 1): h_n[:, -1] is the last window's state, not each "
+                            "window's last step. Read h_n[-1] (or output[:, -1] with batch_first=True)."))
+        if tuple(together.shape) == (24, 1):
+            return wrong(tr("a batch (8, 24, 1) gave (24, 1): output[-1] is the last window's 24 steps, not each "
+                            "window's last step. Read output[:, -1] with batch_first=True (or h_n[-1])."))
+        if tuple(together.shape) != (8, 1):
+            return wrong(tr("a batch (8, 24, 1) gave {shape}; expected one forecast per window, (8, 1).",
+                            shape=tuple(together.shape)))
         alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
-    if tuple(together.shape) != (8, 1):
-        return wrong(tr("a batch (8, 24, 1) gave {shape}; expected one forecast per window, (8, 1).",
-                        shape=tuple(together.shape)))
+        moved = student(model, last_moved)
+        averaged = _read_over_time(model, grus[0], x)
     if not torch.allclose(together, alone, atol=1e-5):
+        if not all(m.batch_first for m in grus):
+            return wrong(tr("the GRU is still built without batch_first=True, so it reads (B, 24, 1) as 24 windows "
+                            "of B months: each window's forecast depends on the other windows of its batch, and its "
+                            "last month is always 0 here. Pass batch_first=True."))
         return wrong(tr("batch_first is set, but a window's forecast still changes with its batch: read the last "
                         "step as output[:, -1] (or h_n[-1]), not output[-1] or h_n[:, -1]."))
+    if torch.allclose(together, moved, atol=1e-6):
+        return wrong(tr("changing only the last month of each window leaves the forecasts as they were: the model "
+                        "reads the first step (output[:, 0]), which has seen one month. Read output[:, -1]."))
+    if averaged is not None and averaged.shape == together.shape and torch.allclose(together, averaged, atol=1e-5):
+        return wrong(tr("the forecast reads the mean of the GRU's outputs over the 24 steps (output.mean(1)), "
+                        "mostly states that saw only part of the window. Read the last step, output[:, -1]."))
     return correct(tr("each of 8 windows gets the same forecast alone as inside the batch: the GRU reads "
                       "(batch, time, features)."))
