@@ -20,8 +20,8 @@ def expect(feedback, fragment: str) -> None:
 
 
 # Exercise 1: a CNN with a stride and an odd size
-def small_cnn(in_features=576, pool=True, padding=1, stride=2):
-    class SmallCNN(nn.Module):
+def strided_cnn(in_features=576, pool=True, padding=1, stride=2):
+    class StridedCNN(nn.Module):
         def __init__(self):
             super().__init__()
             self.conv1 = nn.Conv2d(1, 8, kernel_size=3, stride=stride)
@@ -36,7 +36,7 @@ def small_cnn(in_features=576, pool=True, padding=1, stride=2):
                 x = self.pool(x)
             return self.fc(self.flatten(torch.relu(self.conv2(x))))
 
-    return SmallCNN
+    return StridedCNN
 
 
 @pytest.mark.parametrize(("in_features", "fragment"), [
@@ -44,15 +44,15 @@ def small_cnn(in_features=576, pool=True, padding=1, stride=2):
     (288, "first convolution"), (36, "leaves out the channels"), (575, "apply (H + 2P - K) // S + 1"),
 ])
 def test_exercise_1_names_the_in_features_mistake(in_features, fragment, session_untouched):
-    expect(check.exercise_1(small_cnn(in_features)), fragment)
+    expect(check.exercise_1(strided_cnn(in_features)), fragment)
 
 
 def test_exercise_1(session_untouched):
-    assert check.exercise_1(small_cnn()).status == CORRECT
+    assert check.exercise_1(strided_cnn()).status == CORRECT
     assert check.exercise_1(untouched).status == NOT_ATTEMPTED
-    expect(check.exercise_1(small_cnn(padding=0)), "(in, out, kernel, padding, stride)")
-    expect(check.exercise_1(small_cnn(stride=1)), "(in, out, kernel, padding, stride)")
-    expect(check.exercise_1(small_cnn(pool=False)), "raised")  # right in_features, forward misses the pool
+    expect(check.exercise_1(strided_cnn(padding=0)), "(in, out, kernel, padding, stride)")
+    expect(check.exercise_1(strided_cnn(stride=1)), "(in, out, kernel, padding, stride)")
+    expect(check.exercise_1(strided_cnn(pool=False)), "raised")  # right in_features, forward misses the pool
 
     class Sequential(nn.Module):
         def __init__(self):
@@ -220,4 +220,4 @@ def test_defaults_match_the_settings_the_claims_are_about():
     assert check.DEFAULTS == {"CNN_EPOCHS": 2, "TRAIN_IMAGES": 10000, "VAL_SIZE": 5000, "BATCH_SIZE": 64,
                               "EPOCHS": 30, "LR": 0.01}
     assert check.out_size(28, 3, stride=2) == 13 and check.out_size(13, 2, stride=2) == 6
-    assert check.SMALL_CNN_IN_FEATURES == 576
+    assert check.STRIDED_CNN_IN_FEATURES == 576

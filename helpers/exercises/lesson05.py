@@ -1,7 +1,7 @@
 """Checkers for notebook 05 (shapes through a CNN and an RNN). Each runs the student's code on fresh
 inputs and names the shape mistake it sees.
 
-    exercise_1  SmallCNN: a CNN class whose first Linear's in_features comes from the output size rule
+    exercise_1  StridedCNN: a CNN class whose first Linear's in_features comes from the output size rule
     exercise_2  make_windows(series, window): (N,) -> x (N - window, window, 1), y (N - window, 1)
     exercise_3  split_in_time(x, y, n_test): the most recent n_test windows are the test part
     exercise_4  to_channels_last(x): (batch, channels, height, width) -> (batch, height, width, channels)
@@ -39,7 +39,7 @@ def out_size(h: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
 
 #: Exercise 1's network: 28 -> conv 3, stride 2 -> 13 -> pool -> 6 (// rounds 6.5 down) -> conv 3, padding 1 -> 6;
 #: 16 channels.
-SMALL_CNN_IN_FEATURES = 16 * 6 * 6
+STRIDED_CNN_IN_FEATURES = 16 * 6 * 6
 
 
 def _in_features_mistake(got: int) -> str:
@@ -61,11 +61,11 @@ def _in_features_mistake(got: int) -> str:
 
 @checker("Exercise 1")
 def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
-    """``SmallCNN``: conv 3 stride 2 (1 -> 8), ReLU, pool 2, conv 3 padding 1 (8 -> 16), ReLU, flatten,
+    """``StridedCNN``: conv 3 stride 2 (1 -> 8), ReLU, pool 2, conv 3 padding 1 (8 -> 16), ReLU, flatten,
     Linear(576, 10)."""
     model = student(model_class)
     if not isinstance(model, nn.Module):
-        return wrong(tr("SmallCNN() made a {type_name}; write a class that subclasses nn.Module.",
+        return wrong(tr("StridedCNN() made a {type_name}; write a class that subclasses nn.Module.",
                         type_name=type(model).__name__))
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -81,7 +81,7 @@ def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
     if fc.out_features != 10:
         return wrong(tr("the Linear has {out} outputs; the network ends with 10 logits, one per digit.",
                         out=fc.out_features))
-    if fc.in_features != SMALL_CNN_IN_FEATURES:
+    if fc.in_features != STRIDED_CNN_IN_FEATURES:
         return wrong(tr("in_features is {got}, but each image has 16 x 6 x 6 = 576 numbers after the flatten. ",
                         got=fc.in_features) + _in_features_mistake(fc.in_features))
     for batch_size in (7, 1):
