@@ -109,9 +109,10 @@ def test_exercise_4(session_untouched):
     assert check.exercise_4(untouched).status == NOT_ATTEMPTED
     expect(check.exercise_4(lambda x: x.view(x.size(0), x.size(2), x.size(3), x.size(1))), "regrouped")
     expect(check.exercise_4(lambda x: x.reshape(x.size(0), x.size(2), x.size(3), -1)), "regrouped")
-    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "expected")  # (2, 5, 4, 3): width before height
+    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "swaps channels with width")  # (2, 5, 4, 3)
+    expect(check.exercise_4(lambda x: x.transpose(1, 3)), "transpose(1, 3)")
     expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1) if x.size(2) != x.size(3) else x.permute(0, 3, 2, 1)),
-           "transposed")
+           "swaps channels with width")
     expect(check.exercise_4(lambda x: x.permute(0, 2, 1, 3)), "expected")
     expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1).flip(1)), "is not x[b, c, h, w]")
 

@@ -187,6 +187,11 @@ def exercise_4(to_channels_last: Callable[[torch.Tensor], torch.Tensor]) -> Verd
         if not isinstance(out, torch.Tensor):
             return wrong(tr("to_channels_last returned a {type_name}; return a tensor.", type_name=type(out).__name__))
         shape = tuple(out.shape)
+        if shape == tuple(x.transpose(1, 3).shape) and torch.equal(out, x.transpose(1, 3)):
+            return wrong(tr("a batch {x_shape} came out as {shape}, (B, W, H, C): transpose(1, 3) (or permute(0, 3, 2, "
+                            "1)) swaps channels with width only, so the channels reach the end but height and width "
+                            "swap places. Put each old dimension where it belongs: height second, width third.",
+                            x_shape=tuple(x.shape), shape=shape))
         if shape != (batch, height, width, channels):
             return wrong(tr("a batch {x_shape} came out as {shape}; expected ({batch}, {height}, {width}, {channels}).",
                             x_shape=tuple(x.shape), shape=shape, batch=batch, height=height, width=width,
@@ -196,9 +201,6 @@ def exercise_4(to_channels_last: Callable[[torch.Tensor], torch.Tensor]) -> Verd
                             "same memory in the same order, so one pixel's channels come from several pixels. "
                             "Reorder the dimensions with permute, giving the old dimensions' numbers in their new "
                             "order."))
-        if torch.equal(out, x.permute(0, 3, 2, 1)):
-            return wrong(tr("the shape is right, but height and width swapped places: every image came out "
-                            "transposed. Element [b, h, w, c] must be x[b, c, h, w]."))
         if not torch.equal(out, x.permute(0, 2, 3, 1)):
             return wrong(tr("the shape is right, but element [b, h, w, c] is not x[b, c, h, w]."))
     return correct(tr("(2, 3, 4, 5) and (1, 2, 6, 6) batches came out channels-last, each pixel's channels together."))
