@@ -20,8 +20,8 @@ def expect(feedback, fragment: str) -> None:
 
 
 # Exercise 1: a CNN with a stride and an odd size
-def small_cnn(in_features=576, pool=True, padding=1, stride=2):
-    class SmallCNN(nn.Module):
+def strided_cnn(in_features=576, pool=True, padding=1, stride=2):
+    class StridedCNN(nn.Module):
         def __init__(self):
             super().__init__()
             self.conv1 = nn.Conv2d(1, 8, kernel_size=3, stride=stride)
@@ -36,7 +36,7 @@ def small_cnn(in_features=576, pool=True, padding=1, stride=2):
                 x = self.pool(x)
             return self.fc(self.flatten(torch.relu(self.conv2(x))))
 
-    return SmallCNN
+    return StridedCNN
 
 
 @pytest.mark.parametrize(("in_features", "fragment"), [
@@ -44,15 +44,15 @@ def small_cnn(in_features=576, pool=True, padding=1, stride=2):
     (288, "first convolution"), (36, "leaves out the channels"), (575, "apply (H + 2P - K) // S + 1"),
 ])
 def test_exercise_1_names_the_in_features_mistake(in_features, fragment, session_untouched):
-    expect(check.exercise_1(small_cnn(in_features)), fragment)
+    expect(check.exercise_1(strided_cnn(in_features)), fragment)
 
 
 def test_exercise_1(session_untouched):
-    assert check.exercise_1(small_cnn()).status == CORRECT
+    assert check.exercise_1(strided_cnn()).status == CORRECT
     assert check.exercise_1(untouched).status == NOT_ATTEMPTED
-    expect(check.exercise_1(small_cnn(padding=0)), "(in, out, kernel, padding, stride)")
-    expect(check.exercise_1(small_cnn(stride=1)), "(in, out, kernel, padding, stride)")
-    expect(check.exercise_1(small_cnn(pool=False)), "raised")  # right in_features, forward misses the pool
+    expect(check.exercise_1(strided_cnn(padding=0)), "(in, out, kernel, padding, stride)")
+    expect(check.exercise_1(strided_cnn(stride=1)), "(in, out, kernel, padding, stride)")
+    expect(check.exercise_1(strided_cnn(pool=False)), "raised")  # right in_features, forward misses the pool
 
     class Sequential(nn.Module):
         def __init__(self):
@@ -109,9 +109,10 @@ def test_exercise_4(session_untouched):
     assert check.exercise_4(untouched).status == NOT_ATTEMPTED
     expect(check.exercise_4(lambda x: x.view(x.size(0), x.size(2), x.size(3), x.size(1))), "regrouped")
     expect(check.exercise_4(lambda x: x.reshape(x.size(0), x.size(2), x.size(3), -1)), "regrouped")
-    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "expected")  # (2, 5, 4, 3): width before height
+    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "swaps channels with width")  # (2, 5, 4, 3)
+    expect(check.exercise_4(lambda x: x.transpose(1, 3)), "transpose(1, 3)")
     expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1) if x.size(2) != x.size(3) else x.permute(0, 3, 2, 1)),
-           "transposed")
+           "swaps channels with width")
     expect(check.exercise_4(lambda x: x.permute(0, 2, 1, 3)), "expected")
     expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1).flip(1)), "is not x[b, c, h, w]")
 
@@ -169,11 +170,46 @@ class WrongIndex(Fixed):
         return self.head(h_n[:, -1]).expand(len(x), 1)  # the last window's state for every window
 
 
+class Permuted(Buggy):  # section 6's way: keep (time, batch, features) and permute the windows into it
+    def forward(self, x):
+        states, _ = self.gru(x.permute(1, 0, 2))
+        return self.head(states[-1])
+
+
+class StateColumn(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(h_n[:, -1])  # (1, 1): the last window's state
+
+
+class OutputRow(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(output[-1])  # (24, 1): the last window's 24 steps
+
+
+class FirstStep(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(output[:, 0])
+
+
+class Averaged(Fixed):
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(output.mean(1))
+
+
 def test_exercise_6(session_untouched):
     assert check.exercise_6(Fixed).status == CORRECT
+    assert check.exercise_6(Permuted).status == CORRECT
     assert check.exercise_6(untouched).status == NOT_ATTEMPTED
     expect(check.exercise_6(Buggy), "batch_first=True")
     expect(check.exercise_6(WrongIndex), "h_n[-1]")
+    expect(check.exercise_6(StateColumn), "h_n[:, -1] is the last window's state")
+    expect(check.exercise_6(OutputRow), "output[-1] is the last window's 24 steps")
+    expect(check.exercise_6(FirstStep), "output[:, 0]")
+    expect(check.exercise_6(Averaged), "output.mean(1)")
 
 
 def test_exercise_6_in_korean(korean, session_untouched):
@@ -185,4 +221,4 @@ def test_defaults_match_the_settings_the_claims_are_about():
     assert check.DEFAULTS == {"CNN_EPOCHS": 2, "TRAIN_IMAGES": 10000, "VAL_SIZE": 5000, "BATCH_SIZE": 64,
                               "EPOCHS": 30, "LR": 0.01}
     assert check.out_size(28, 3, stride=2) == 13 and check.out_size(13, 2, stride=2) == 6
-    assert check.SMALL_CNN_IN_FEATURES == 576
+    assert check.STRIDED_CNN_IN_FEATURES == 576

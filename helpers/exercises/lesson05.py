@@ -1,7 +1,7 @@
 """Checkers for notebook 05 (shapes through a CNN and an RNN). Each runs the student's code on fresh
 inputs and names the shape mistake it sees.
 
-    exercise_1  SmallCNN: a CNN class whose first Linear's in_features comes from the output size rule
+    exercise_1  StridedCNN: a CNN class whose first Linear's in_features comes from the output size rule
     exercise_2  make_windows(series, window): (N,) -> x (N - window, window, 1), y (N - window, 1)
     exercise_3  split_in_time(x, y, n_test): the most recent n_test windows are the test part
     exercise_4  to_channels_last(x): (batch, channels, height, width) -> (batch, height, width, channels)
@@ -39,7 +39,7 @@ def out_size(h: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
 
 #: Exercise 1's network: 28 -> conv 3, stride 2 -> 13 -> pool -> 6 (// rounds 6.5 down) -> conv 3, padding 1 -> 6;
 #: 16 channels.
-SMALL_CNN_IN_FEATURES = 16 * 6 * 6
+STRIDED_CNN_IN_FEATURES = 16 * 6 * 6
 
 
 def _in_features_mistake(got: int) -> str:
@@ -61,11 +61,11 @@ def _in_features_mistake(got: int) -> str:
 
 @checker("Exercise 1")
 def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
-    """``SmallCNN``: conv 3 stride 2 (1 -> 8), ReLU, pool 2, conv 3 padding 1 (8 -> 16), ReLU, flatten,
+    """``StridedCNN``: conv 3 stride 2 (1 -> 8), ReLU, pool 2, conv 3 padding 1 (8 -> 16), ReLU, flatten,
     Linear(576, 10)."""
     model = student(model_class)
     if not isinstance(model, nn.Module):
-        return wrong(tr("SmallCNN() made a {type_name}; write a class that subclasses nn.Module.",
+        return wrong(tr("StridedCNN() made a {type_name}; write a class that subclasses nn.Module.",
                         type_name=type(model).__name__))
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -81,7 +81,7 @@ def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
     if fc.out_features != 10:
         return wrong(tr("the Linear has {out} outputs; the network ends with 10 logits, one per digit.",
                         out=fc.out_features))
-    if fc.in_features != SMALL_CNN_IN_FEATURES:
+    if fc.in_features != STRIDED_CNN_IN_FEATURES:
         return wrong(tr("in_features is {got}, but each image has 16 x 6 x 6 = 576 numbers after the flatten. ",
                         got=fc.in_features) + _in_features_mistake(fc.in_features))
     for batch_size in (7, 1):
@@ -187,6 +187,11 @@ def exercise_4(to_channels_last: Callable[[torch.Tensor], torch.Tensor]) -> Verd
         if not isinstance(out, torch.Tensor):
             return wrong(tr("to_channels_last returned a {type_name}; return a tensor.", type_name=type(out).__name__))
         shape = tuple(out.shape)
+        if shape == tuple(x.transpose(1, 3).shape) and torch.equal(out, x.transpose(1, 3)):
+            return wrong(tr("a batch {x_shape} came out as {shape}, (B, W, H, C): transpose(1, 3) (or permute(0, 3, 2, "
+                            "1)) swaps channels with width only, so the channels reach the end but height and width "
+                            "swap places. Put each old dimension where it belongs: height second, width third.",
+                            x_shape=tuple(x.shape), shape=shape))
         if shape != (batch, height, width, channels):
             return wrong(tr("a batch {x_shape} came out as {shape}; expected ({batch}, {height}, {width}, {channels}).",
                             x_shape=tuple(x.shape), shape=shape, batch=batch, height=height, width=width,
@@ -196,9 +201,6 @@ def exercise_4(to_channels_last: Callable[[torch.Tensor], torch.Tensor]) -> Verd
                             "same memory in the same order, so one pixel's channels come from several pixels. "
                             "Reorder the dimensions with permute, giving the old dimensions' numbers in their new "
                             "order."))
-        if torch.equal(out, x.permute(0, 3, 2, 1)):
-            return wrong(tr("the shape is right, but height and width swapped places: every image came out "
-                            "transposed. Element [b, h, w, c] must be x[b, c, h, w]."))
         if not torch.equal(out, x.permute(0, 2, 3, 1)):
             return wrong(tr("the shape is right, but element [b, h, w, c] is not x[b, c, h, w]."))
     return correct(tr("(2, 3, 4, 5) and (1, 2, 6, 6) batches came out channels-last, each pixel's channels together."))
@@ -241,27 +243,58 @@ def exercise_5(rnn_by_hand: Callable[[nn.RNN, torch.Tensor], tuple[torch.Tensor,
     return correct(tr("output (4, 6, 5) and h_n (1, 4, 5) match nn.RNN's to within 1e-5; h_n[-1] is output[:, -1]."))
 
 
+def _read_over_time(model: nn.Module, gru: nn.RNNBase, x: torch.Tensor) -> torch.Tensor | None:
+    """The model's last ``nn.Linear`` applied to the mean over time of ``gru``'s outputs for ``x`` (B, T, 1):
+    (B, out), or None when the model is not a GRU followed by that layer."""
+    heads = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not heads:
+        return None
+    try:
+        states = gru(x if gru.batch_first else x.transpose(0, 1))[0]
+        states = states if gru.batch_first else states.transpose(0, 1)  # (B, T, H)
+        return heads[-1](states.mean(1))
+    except (RuntimeError, TypeError, IndexError):
+        return None
+
+
 @checker("Exercise 6 (diagnose this run)")
 def exercise_6(model_class: Callable[[], nn.Module]) -> Verdict:
-    """The drill: the forecaster's GRU must read (batch, time, features): ``batch_first=True``."""
+    """The drill: each window's forecast must come from its own last step, whatever the GRU's layout: a window
+    alone and inside a batch get the same forecast, and the forecast moves with the window's last month."""
     model = student(model_class)
     grus = [m for m in model.modules() if isinstance(m, nn.RNNBase)] if isinstance(model, nn.Module) else []
     if not grus:
         return wrong(tr("FixedForecaster() holds no recurrent layer; keep the GRU and fix how it is built."))
-    if not all(m.batch_first for m in grus):
-        return wrong(tr("the GRU is still built without batch_first=True, so it reads (B, 24, 1) as 24 windows of B "
-                        "months: each window's forecast depends on the other windows of its batch, and its last "
-                        "month is always 0 here. Pass batch_first=True."))
     x = torch.randn(8, 24, 1, generator=torch.Generator().manual_seed(6))
+    last_moved = x.clone()
+    last_moved[:, -1] += 1.0  # the same windows but for their last month
     model.eval()
     with torch.no_grad():
         together = student(model, x)
+        if tuple(together.shape) == (1, 1):
+            return wrong(tr("a batch (8, 24, 1) gave (1, 1): h_n[:, -1] is the last window's state, not each "
+                            "window's last step. Read h_n[-1] (or output[:, -1] with batch_first=True)."))
+        if tuple(together.shape) == (24, 1):
+            return wrong(tr("a batch (8, 24, 1) gave (24, 1): output[-1] is the last window's 24 steps, not each "
+                            "window's last step. Read output[:, -1] with batch_first=True (or h_n[-1])."))
+        if tuple(together.shape) != (8, 1):
+            return wrong(tr("a batch (8, 24, 1) gave {shape}; expected one forecast per window, (8, 1).",
+                            shape=tuple(together.shape)))
         alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
-    if tuple(together.shape) != (8, 1):
-        return wrong(tr("a batch (8, 24, 1) gave {shape}; expected one forecast per window, (8, 1).",
-                        shape=tuple(together.shape)))
+        moved = student(model, last_moved)
+        averaged = _read_over_time(model, grus[0], x)
     if not torch.allclose(together, alone, atol=1e-5):
+        if not all(m.batch_first for m in grus):
+            return wrong(tr("the GRU is still built without batch_first=True, so it reads (B, 24, 1) as 24 windows "
+                            "of B months: each window's forecast depends on the other windows of its batch, and its "
+                            "last month is always 0 here. Pass batch_first=True."))
         return wrong(tr("batch_first is set, but a window's forecast still changes with its batch: read the last "
                         "step as output[:, -1] (or h_n[-1]), not output[-1] or h_n[:, -1]."))
+    if torch.allclose(together, moved, atol=1e-6):
+        return wrong(tr("changing only the last month of each window leaves the forecasts as they were: the model "
+                        "reads the first step (output[:, 0]), which has seen one month. Read output[:, -1]."))
+    if averaged is not None and averaged.shape == together.shape and torch.allclose(together, averaged, atol=1e-5):
+        return wrong(tr("the forecast reads the mean of the GRU's outputs over the 24 steps (output.mean(1)), "
+                        "mostly states that saw only part of the window. Read the last step, output[:, -1]."))
     return correct(tr("each of 8 windows gets the same forecast alone as inside the batch: the GRU reads "
                       "(batch, time, features)."))
