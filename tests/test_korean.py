@@ -67,7 +67,7 @@ def test_data_errors_speak_korean(korean, tmp_path):
     korean_message(error, "'clusters'", '"regression"')
     with pytest.raises(TypeError) as error:
         FEATURES.remove("B")
-    korean_message(error, "mine = list(FEATURES)")
+    korean_message(error, "list(FEATURES)")
     with pytest.raises(ValueError) as error:
         TensorBatches(torch.zeros(3, 1), torch.zeros(2, 1), 2)
     korean_message(error, "3 != 2")
