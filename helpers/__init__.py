@@ -7,6 +7,7 @@
     device      get_device, describe_device
     seed        set_seed
     data        resolve_data_dir, split_indices, Standardizer, TabularDataset, TensorBatches
+    bundled     the data files inside the package: their place, their verified bytes
     boston      the bundled Boston table and its three tasks (regression, binary, price bands)
     co2         the bundled monthly Mauna Loa CO2 record (lesson 05)
     mnist       load_mnist (verified torchvision download), mnist_tensors (the fast path)

@@ -9,8 +9,6 @@ Shapes (N rows, 13 features):
 
 from __future__ import annotations
 
-import hashlib
-import importlib.resources
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from helpers.bundled import bundled_file, reinstall_hint, verified_bytes
 from helpers.data import Standardizer, as_float_tensor, split_indices
 from helpers.i18n import tr
 
@@ -59,7 +58,7 @@ Task = Literal["regression", "binary", "bands"]
 
 def bundled_boston() -> Traversable:
     """The copy of the table inside the ``helpers`` package: a wheel has it as a clone does."""
-    return importlib.resources.files("helpers") / BOSTON_FILENAME
+    return bundled_file(BOSTON_FILENAME)
 
 
 def load_boston() -> pd.DataFrame:
@@ -68,25 +67,12 @@ def load_boston() -> pd.DataFrame:
     modified (``ValueError``) file stops with a message that says how to restore it.
     """
     source = bundled_boston()
-    reinstall = tr(
-        "reinstall the course's package (`pip install --force-reinstall --no-deps .` in the "
-        "course folder), or in a clone restore it with `git checkout -- helpers/{filename}`",
-        filename=BOSTON_FILENAME,
-    )
+    reinstall = reinstall_hint(BOSTON_FILENAME)
     if not source.is_file():
         raise FileNotFoundError(tr("Boston housing data not found at {source}. It ships inside "
                                    "the course's package: {reinstall}.",
                                    source=source, reinstall=reinstall))
-    data = source.read_bytes()
-    restore = tr("Use the original: {reinstall}.", reinstall=reinstall)
-    # CRLF folded into LF: a checkout with git's autocrlf matches too
-    digest = hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
-    if digest != BOSTON_SHA256:
-        raise ValueError(tr(
-            "{source} is damaged or modified: SHA-256 {digest}..., expected {expected}... "
-            "{restore}",
-            source=source, digest=digest[:12], expected=BOSTON_SHA256[:12], restore=restore,
-        ))
+    data = verified_bytes(source, BOSTON_SHA256, reinstall)
     return pd.read_csv(io.BytesIO(data))  # the checksum fixes the columns and the 506 rows
 
 

@@ -6,19 +6,16 @@ Keeling), as packaged by the datasets/co2-ppm project; public domain (ODC-PDDL-1
 Shapes (N = 820 months, in time order):
     load_co2()          DataFrame (N, 3): month (datetime64, the first day of the month),
                         ppm (float64, the monthly average), trend (float64, de-seasonalized)
-    co2_ppm()           float32 (N,): the ppm column as a tensor, oldest month first
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.resources
 import io
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import torch
 
+from helpers.bundled import bundled_file, reinstall_hint, verified_bytes
 from helpers.i18n import tr
 
 if TYPE_CHECKING:
@@ -33,7 +30,7 @@ CO2_MONTHS = 820
 
 def bundled_co2() -> Traversable:
     """The copy of the series inside the ``helpers`` package: a wheel has it as a clone does."""
-    return importlib.resources.files("helpers") / CO2_FILENAME
+    return bundled_file(CO2_FILENAME)
 
 
 def load_co2() -> pd.DataFrame:
@@ -43,24 +40,12 @@ def load_co2() -> pd.DataFrame:
     to restore it.
     """
     source = bundled_co2()
-    reinstall = tr(
-        "reinstall the course's package (`pip install --force-reinstall --no-deps .` in the "
-        "course folder), or in a clone restore it with `git checkout -- helpers/{filename}`",
-        filename=CO2_FILENAME,
-    )
+    reinstall = reinstall_hint(CO2_FILENAME)
     if not source.is_file():
         raise FileNotFoundError(tr("The CO2 series was not found at {source}. It ships inside the "
                                    "course's package: {reinstall}.",
                                    source=source, reinstall=reinstall))
-    data = source.read_bytes()
-    digest = hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
-    if digest != CO2_SHA256:
-        restore = tr("Use the original: {reinstall}.", reinstall=reinstall)
-        raise ValueError(tr(
-            "{source} is damaged or modified: SHA-256 {digest}..., expected {expected}... "
-            "{restore}",
-            source=source, digest=digest[:12], expected=CO2_SHA256[:12], restore=restore,
-        ))
+    data = verified_bytes(source, CO2_SHA256, reinstall)
     # header=0 with our own names: the file's header names six of the seven columns
     raw = pd.read_csv(io.BytesIO(data), header=0, names=list(RAW_COLUMNS), index_col=False)
     frame = pd.DataFrame({
@@ -70,7 +55,3 @@ def load_co2() -> pd.DataFrame:
     })
     return frame  # the checksum fixes the 820 rows, in time order, none missing
 
-
-def co2_ppm() -> torch.Tensor:
-    """The monthly averages as float32 (820,), oldest month first."""
-    return torch.tensor(load_co2()["ppm"].to_numpy(), dtype=torch.float32)

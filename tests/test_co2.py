@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from helpers import co2, load_co2
 
@@ -42,12 +41,6 @@ def test_the_seven_values_under_six_names_are_read_by_position():
     assert frame["ppm"].iloc[0] == float(first[2]) and frame["trend"].iloc[0] == float(first[3])
     naive = pd.read_csv(BUNDLED)
     assert naive["Average"].iloc[0] != frame["ppm"].iloc[0]
-
-
-def test_the_tensor_is_float32_months_oldest_first():
-    ppm = co2.co2_ppm()
-    assert ppm.dtype == torch.float32 and ppm.shape == (co2.CO2_MONTHS,)
-    assert torch.allclose(ppm[:2], torch.tensor([315.71, 317.45]))
 
 
 def test_the_series_is_package_data_read_through_importlib_resources():
