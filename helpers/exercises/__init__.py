@@ -298,3 +298,27 @@ __all__ = [
     "CHECKER_BUG", "CORRECT", "NOT_ATTEMPTED", "WRONG", "Feedback", "NotAttempted", "StudentError", "Verdict",
     "checker", "correct", "student", "wrong",
 ]
+
+
+@contextmanager
+def library_calls(*names: str) -> Iterator[list[str]]:
+    """Records (in the list it yields) the names of the ``torch.nn.functional`` functions ``names``
+    that run inside the block: an exercise that asks for a loss by hand refuses the library's (the
+    ``nn`` loss modules call these functions too)."""
+    calls: list[str] = []
+    functional = nn.functional
+    originals = {name: getattr(functional, name) for name in names}
+
+    def watched(name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return originals[name](*args, **kwargs)
+        return call
+
+    for name in names:
+        setattr(functional, name, watched(name))
+    try:
+        yield calls
+    finally:
+        for name, original in originals.items():
+            setattr(functional, name, original)

@@ -7,20 +7,18 @@ The two checkers that train (exercises 4 and 6) run on the thread count the note
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import notebook
 from helpers.boston import boston_splits
 from helpers.data import TensorBatches
-from helpers.exercises import Verdict, checker, correct, student, wrong
+from helpers.exercises import Verdict, checker, correct, library_calls, student, wrong
 from helpers.i18n import tr
 from helpers.models import boston_binary_mlp, last_layer
 from helpers.training import eval_mode, evaluate, train_one_epoch
@@ -98,34 +96,13 @@ def exercise_1(make_labels: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 _LIBRARY_LOSSES = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus")
 
 
-@contextlib.contextmanager
-def _watching_library_losses() -> Iterator[list[str]]:
-    """Records (in the list it yields) the names of the ``_LIBRARY_LOSSES`` that run inside the block."""
-    calls: list[str] = []
-    originals = {name: getattr(functional, name) for name in _LIBRARY_LOSSES}
-
-    def watched(name: str) -> Callable[..., torch.Tensor]:
-        def call(*args: Any, **kwargs: Any) -> torch.Tensor:
-            calls.append(name)
-            return originals[name](*args, **kwargs)
-        return call
-
-    for name in _LIBRARY_LOSSES:
-        setattr(functional, name, watched(name))
-    try:
-        yield calls
-    finally:
-        for name, original in originals.items():
-            setattr(functional, name, original)
-
-
 @checker("Exercise 2")
 def exercise_2(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Verdict:
     """``bce(probs (N, 1), targets (N, 1)) -> scalar``: binary cross-entropy by hand, averaged over rows."""
     gen = torch.Generator().manual_seed(3)
     probs = 0.02 + 0.96 * torch.rand(50, 1, generator=gen)
     targets = (torch.rand(50, 1, generator=gen) > 0.5).float()
-    with _watching_library_losses() as calls:
+    with library_calls(*_LIBRARY_LOSSES) as calls:
         value = student(bce, probs.clone(), targets.clone())
     if calls:
         return wrong(tr("it calls nn.BCELoss (or F.binary_cross_entropy), the loss this exercise asks you to write by "
@@ -178,7 +155,7 @@ def exercise_3(bce_with_logits: Callable[[torch.Tensor, torch.Tensor], torch.Ten
     z = torch.tensor([[-4.0], [-1.5], [0.2], [0.7], [3.0], [5.0], [-100.0], [-40.0], [25.0], [60.0], [100.0]])
     targets = torch.tensor([[1.0], [0.0], [1.0], [0.0], [0.0], [1.0], [1.0], [0.0], [1.0], [0.0], [0.0]])
     z = z.requires_grad_(True)
-    with _watching_library_losses() as calls:
+    with library_calls(*_LIBRARY_LOSSES) as calls:
         loss = student(bce_with_logits, z, targets.clone())
     if calls:
         return wrong(tr("it calls {name} from the library, which computes this very loss: write it by hand, with "

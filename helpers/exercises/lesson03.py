@@ -14,11 +14,10 @@ split the notebook never uses (``UNSEEN_SEED``), and returns a ``Feedback``.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -26,7 +25,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import notebook
 from helpers.boston import boston_splits
-from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
+from helpers.exercises import StudentError, Verdict, checker, correct, library_calls, student, wrong
 from helpers.i18n import tr
 from helpers.metrics import multiclass_accuracy
 from helpers.models import boston_band_mlp, last_layer, model_device
@@ -123,23 +122,6 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
                       "(largest difference {worst:.1e}).", n_cases=len(cases), worst=worst))
 
 
-@contextlib.contextmanager
-def _watching_cross_entropy() -> Iterator[list[bool]]:
-    """Records (in the list it yields) whether F.cross_entropy runs, which nn.CrossEntropyLoss calls too."""
-    calls: list[bool] = []
-    original = nn.functional.cross_entropy
-
-    def watched(*args: object, **kwargs: object) -> Tensor:
-        calls.append(True)
-        return original(*args, **kwargs)
-
-    nn.functional.cross_entropy = watched
-    try:
-        yield calls
-    finally:
-        nn.functional.cross_entropy = original
-
-
 @checker("Exercise 2")
 def exercise_2(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Verdict:
     """``cross_entropy(logits (N, C), targets int64 (N,))`` -> the mean of -log(probability of the true class)."""
@@ -149,7 +131,7 @@ def exercise_2(cross_entropy: Callable[[Tensor, Tensor], Tensor]) -> Verdict:
              (torch.tensor([[200.0, 0.0, -200.0], [0.0, 150.0, 0.0]]), torch.tensor([2, 0]))]
     for logits, y in cases:
         expected = nn.functional.cross_entropy(logits, y)
-        with _watching_cross_entropy() as calls:
+        with library_calls("cross_entropy") as calls:
             got = torch.as_tensor(student(cross_entropy, logits.clone(), y.clone())).detach().float()
         if calls:
             return wrong(tr("it calls nn.CrossEntropyLoss (or F.cross_entropy), the loss this exercise asks you to "
