@@ -171,6 +171,13 @@ class StudentError(Exception):
         super().__init__(f"{type(error).__name__}: {error}")
         self.error, self.where = error, where
 
+    @property
+    def device_mismatch(self) -> bool:
+        """Whether torch refused tensors on different devices: "Expected all tensors to be on the
+        same device ..." (CUDA) or "... is not on the expected device ..." (any other device)."""
+        text = str(self).lower()
+        return "same device" in text or "expected device" in text
+
 
 def student(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call the student's ``fn(*args, **kwargs)``.

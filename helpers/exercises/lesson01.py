@@ -227,8 +227,7 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
             result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS,
                              splits.X_val.to(device), splits.y_val.to(device))
         except StudentError as error:
-            text = str(error).lower()
-            if "device" in text and ("expected" in text or "same" in text):
+            if error.device_mismatch:
                 return wrong(tr("a tensor was on another device than the model ({where}): the loader serves its "
                                 "batches on the CPU and the model is on {device}. Move each batch where the "
                                 "weights are: data.to(device), label.to(device), with "

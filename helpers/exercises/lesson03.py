@@ -355,7 +355,7 @@ def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
         got = student(fit, model, loader, x_val.clone(), y_val.clone(), optimizer, LOOP_EPOCHS)
     except StudentError as error:
         text = str(error)
-        if "same device" in text or "expected device" in text:
+        if error.device_mismatch:
             return wrong(tr("a tensor and the model are on different devices ({where}): the checker's model is on "
                             "the CPU. Inside fit, take the model's device, device = next(model.parameters()).device, "
                             "and move each batch and X_val, y_val there, not to the notebook's device.",

@@ -309,7 +309,7 @@ def _loop_error(error: StudentError, watch: _Watch, loss_fn: _WatchedLoss) -> st
             return tr("CrossEntropyLoss got targets {dtype} {shape}: pass the labels as they come, int64 (B,) "
                       "digits, without .float() or reshaping ({where}).",
                       dtype=str(dtype).replace("torch.", ""), shape=shape, where=error.where)
-    if "same device" in text or "device" in text.lower() and "expected" in text.lower():
+    if error.device_mismatch:
         return tr("a tensor was on another device: move each batch to the model's device, "
                   "next(model.parameters()).device ({where}).", where=error.where)
     return tr("your loop raised {text} ({where}).", text=text, where=error.where)
