@@ -9,7 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from instructor import site
+# Sphinx 9 needs Python 3.11: on 3.10 (make oldest) requirements-dev.txt leaves the site's tools out.
+pytest.importorskip("sphinx", reason="make site's tools (Sphinx 9) need Python 3.11 or newer")
+from instructor import site  # noqa: E402
 
 ROOT = site.ROOT
 
