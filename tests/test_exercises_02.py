@@ -45,6 +45,7 @@ BCE_WRONG = {
     "one term": (lambda p, y: -(y * p.log()).mean(), "(1 - y)"),
     "p swapped": (lambda p, y: -(y * (1 - p).log() + (1 - y) * p.log()).mean(), "swapped"),
     "per row": (lambda p, y: -(y * p.log() + (1 - y) * (1 - p).log()), "ONE number"),
+    ".item()": (lambda p, y: bce(p, y).item(), "Python float"),
     "the library": (lambda p, y: torch.nn.BCELoss()(p, y), "write by hand"),
     "the functional library": (lambda p, y: torch.nn.functional.binary_cross_entropy(p, y), "write by hand"),
 }
@@ -63,8 +64,13 @@ LOGITS_WRONG = {
     "sign": (lambda z, y: (torch.clamp(z, min=0) + z * y + torch.log1p(torch.exp(-z.abs()))).mean(), "small logit"),
     "summed": (lambda z, y: (torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).sum(), ".mean()"),
     "detached": (lambda z, y: bce_with_logits(z.detach(), y), "no gradient"),
-    "the library": (lambda z, y: torch.nn.BCEWithLogitsLoss()(z, y), "write it by hand"),
-    "softplus": (lambda z, y: (torch.nn.functional.softplus(z) - z * y).mean(), "write it by hand"),
+    "partly detached": (lambda z, y: (torch.clamp(z, min=0).detach() - z * y + torch.log1p(torch.exp(-z.abs()))).mean(),
+                        "Look for a .detach()"),
+    ".item()": (lambda z, y: bce_with_logits(z, y).item(), "Python float"),
+    "the library": (lambda z, y: torch.nn.BCEWithLogitsLoss()(z, y), "by hand"),
+    "softplus": (lambda z, y: (torch.nn.functional.softplus(z) - z * y).mean(), "by hand"),
+    "logsigmoid": (lambda z, y: -(y * torch.nn.functional.logsigmoid(z) + (1 - y) * torch.nn.functional.logsigmoid(-z)
+                                  ).mean(), "calls logsigmoid"),
 }
 
 
@@ -130,6 +136,7 @@ DRILL_WRONG = {
     "Sigmoid added": (("c", lambda: boston_binary_mlp(sigmoid=True)), "two sigmoids"),
     "a model, not a function": (("c", boston_binary_mlp(sigmoid=False)), "pass a function that returns the model"),
     "wrong width": (("c", lambda: nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 2))), "returns (N, 1)"),
+    "right letter, fix not written": (("c", untouched), "c is the right letter. The fix is still to do"),
 }
 
 CASES = [
@@ -173,6 +180,16 @@ def test_exercise_6_says_a_tanh_ending_is_still_bounded(session_untouched):
     assert feedback.status == WRONG and "between -1 and 1" in feedback.message, feedback
 
 
+def test_exercise_3_blames_the_detach_not_the_clamp_that_hint_2_recommends(session_untouched):
+    message = check.exercise_3(LOGITS_WRONG["partly detached"][0]).message
+    assert "clamping z" not in message and "such as clamping" not in message, message
+
+
+def test_exercise_3_does_not_call_softplus_the_whole_loss(session_untouched):
+    message = check.exercise_3(LOGITS_WRONG["softplus"][0]).message
+    assert "calls softplus" in message and "this very loss" not in message, message
+
+
 def test_exercise_3_names_the_mistake_without_printing_the_rewrite(session_untouched):
     for name in ("sigmoid first", "exp overflows", "exp(-z) overflows", "clamped"):
         message = check.exercise_3(LOGITS_WRONG[name][0]).message
@@ -193,6 +210,11 @@ def test_in_korean_the_checkers_of_notebook_02_answer_in_korean(korean, session_
     assert letter_a.startswith("답이 아닙니다(보기 a). 최종 모델은 같은 학습률(LR)로"), letter_a
     swapped = check.exercise_5(THRESHOLD_WRONG["costs reversed"][0]).message
     assert "거짓 양성" in swapped and "FP" not in swapped and "MISSES" not in swapped, swapped
+    assert "낮음)이 3" in swapped and ")가 3" not in swapped, swapped  # the particle follows 양성, not the parenthesis
+    unwritten = check.exercise_6("c", untouched).message
+    assert unwritten.startswith("보기 'c'가 맞습니다. 이제 모델을 고칠 차례입니다."), unwritten
+    as_float = check.exercise_2(BCE_WRONG[".item()"][0]).message
+    assert as_float.startswith("텐서가 아니라 파이썬 float 값을 반환했습니다."), as_float
     threshold = check.exercise_5(lambda p, y: 0.5)
     assert threshold.status == WRONG, threshold
     assert re.search(r"0\.5는 정확도를 기준으로 한 선택입니다\. 비용은 \d+이고", threshold.message), threshold

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from helpers import notebook
 from helpers.boston import boston_splits
 from helpers.data import TensorBatches
-from helpers.exercises import Verdict, checker, correct, library_calls, student, wrong
+from helpers.exercises import NotAttempted, Verdict, checker, correct, library_calls, student, wrong
 from helpers.i18n import tr
 from helpers.models import boston_binary_mlp, last_layer
 from helpers.training import eval_mode, evaluate, train_one_epoch
@@ -91,9 +91,22 @@ def exercise_1(make_labels: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
                       n_prices=len(prices), n_above=int(expected.sum())))
 
 
-#: The library functions that nn.BCELoss, nn.BCEWithLogitsLoss and nn.Softplus call: exercises 2 and 3
-#: ask for the loss written by hand, so a call to one of them is the library answer, not the student's.
-_LIBRARY_LOSSES = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus")
+#: The library functions that nn.BCELoss, nn.BCEWithLogitsLoss, nn.Softplus and nn.LogSigmoid call:
+#: exercises 2 and 3 ask for the loss written by hand, so a call to one of them is (part of) the library's
+#: answer, not the student's.
+_LIBRARY_LOSSES = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus", "logsigmoid")
+
+
+def _not_one_number(value: Any) -> str | None:
+    """Why ``value`` is not the loss as a one-element tensor (the message), or ``None`` when it is."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return tr("you returned a Python {type_name}, not a tensor: .item() (or float()) turned the loss into a "
+                  "plain number, which loss.backward() cannot use. Drop it and return the one-element tensor.",
+                  type_name=type(value).__name__)
+    shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+    return tr("return ONE number (a tensor with one element), got {shape}: take the .mean() over rows.", shape=shape)
 
 
 @checker("Exercise 2")
@@ -107,10 +120,8 @@ def exercise_2(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Ver
     if calls:
         return wrong(tr("it calls nn.BCELoss (or F.binary_cross_entropy), the loss this exercise asks you to write by "
                         "hand: build it from torch.log, the targets and .mean()."))
-    if not isinstance(value, torch.Tensor) or value.numel() != 1:
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-        return wrong(tr("return ONE number (a tensor with one element), got {shape}: take the .mean() over rows.",
-                        shape=shape))
+    if (why := _not_one_number(value)) is not None:
+        return wrong(why)
     got, expected = value.item(), nn.BCELoss()(probs, targets).item()
     rows = -(targets * probs.log() + (1 - targets) * (1 - probs).log())
     if abs(got - expected) < 1e-5:
@@ -158,10 +169,10 @@ def exercise_3(bce_with_logits: Callable[[torch.Tensor, torch.Tensor], torch.Ten
     with library_calls(*_LIBRARY_LOSSES) as calls:
         loss = student(bce_with_logits, z, targets.clone())
     if calls:
-        return wrong(tr("it calls {name} from the library, which computes this very loss: write it by hand, with "
-                        "torch.exp, torch.log1p and the tools of hint 2.", name=calls[0]))
-    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        return wrong(tr("return ONE number (a tensor with one element): take the .mean() over rows."))
+        return wrong(tr("it calls {name} from the library, which computes (part of) the loss for you: this exercise "
+                        "asks for it by hand, with torch.exp, torch.log1p and the tools of hint 2.", name=calls[0]))
+    if (why := _not_one_number(loss)) is not None:
+        return wrong(why)
     failure = _first_failure(bce_with_logits)
     if failure is not None:
         at, y, got, exact = failure
@@ -187,12 +198,14 @@ def exercise_3(bce_with_logits: Callable[[torch.Tensor, torch.Tensor], torch.Ten
                         "{expected:.4f}: average the rows with .mean().",
                         n_z=len(z), loss=loss.item(), expected=expected))
     if not loss.requires_grad:
-        return wrong(tr("the loss has no gradient: compute it with torch operations on z (no .item(), no numpy)."))
+        return wrong(tr("the loss has no gradient: compute it with torch operations on z (no .detach(), no .item(), "
+                        "no numpy)."))
     loss.backward()
     grad = (torch.sigmoid(z.detach()) - targets) / len(z)
     if z.grad is None or not torch.allclose(z.grad, grad, atol=1e-6):
-        return wrong(tr("the loss is right but its gradient is not (sigmoid(z) - y) / N: avoid operations that cut "
-                        "the gradient, such as clamping z or taking the loss's value with .item()."))
+        return wrong(tr("the loss is right but its gradient is not (sigmoid(z) - y) / N: part of the loss is cut off "
+                        "from z. Look for a .detach() (or .item(), numpy, torch.tensor(...)) on the way from z to "
+                        "the loss; torch.clamp, .abs() and the other torch operations keep the gradient."))
     return correct(tr("exact at logits from -100 to 100 ({expected:.3f} on {n_z} rows), gradient too.",
                       expected=expected, n_z=len(z)))
 
@@ -367,7 +380,11 @@ def exercise_6(bug: str, fixed_model: Callable[[], nn.Module]) -> Verdict:
                         "not {type_name}: the checker calls it to build a fresh, untrained model.",
                         type_name=type(fixed_model).__name__))
     torch.manual_seed(_DRILL_SPLIT["seed"])  # on the forked RNG: the session's own is restored after
-    model = student(fixed_model)
+    try:
+        model = student(fixed_model)
+    except NotAttempted:  # the letter is answered, the fix not yet
+        return wrong(tr("c is the right letter. The fix is still to do: fixed_model() still raises "
+                        "NotImplementedError; write it to return the drill's model, fixed."))
     if not isinstance(model, nn.Module):
         return wrong(tr("fixed_model() must return an nn.Module (e.g. an nn.Sequential), not {type_name}.",
                         type_name=type(model).__name__))
