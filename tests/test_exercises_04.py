@@ -214,7 +214,8 @@ CNN_WRONG = {
     "one pooling layer": (small_cnn(in_features=12 * 10 * 10, pool_once=True), "a pooling layer is missing"),
     "a flatten that mixes images": (small_cnn(flatten="mix"), "something else"),
     "an instance, not the class": (small_cnn()(), "class itself"),
-    "padding in the first convolution": (small_cnn(padding=2, in_features=12 * 6 * 6), "(padding, stride) [(2, 1), (0, 1)]"),
+    "padding in the first convolution": (small_cnn(padding=2, in_features=12 * 6 * 6),
+                                         "(padding, stride) [(2, 1), (0, 1)]"),
 }
 
 
