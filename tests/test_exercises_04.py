@@ -56,6 +56,20 @@ def test_exercise_2(session_untouched):
         expect(check.exercise_2(answer), fragment)
 
 
+def test_exercise_2_points_without_handing_over_the_answer(session_untouched):
+    message = check.exercise_2(lambda images: (images.mean(dim=0), images.std(dim=0))).message
+    assert "which dimensions" in message and "images.mean()" not in message and "images.std()" not in message
+
+
+def test_exercise_2_shows_the_learners_statistics_of_the_training_split(session_untouched):
+    """The lesson's check line passes train_x: a right answer then reports its statistics next to the published."""
+    train_images = torch.rand(50, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    feedback = check.exercise_2(lambda images: (images.mean(), images.std()), train_images)
+    assert feedback.passed, feedback
+    assert f"mean {train_images.mean().item():.4f}" in feedback.message and "0.1307 / 0.3081" in feedback.message
+    expect(check.exercise_2(lambda images: (0.1307, 0.3081), train_images), "published")
+
+
 # Exercise 3: the training loop, with the flatten
 def write_loop(*, train=True, flatten="keep", target=None, zero_grad="before", returns="mean", own_loss=False,
                step=True):
@@ -158,14 +172,14 @@ def test_exercise_4(session_untouched):
 
 # Exercise 5: a small CNN as an nn.Module class, its nn.Linear's in_features worked out
 def small_cnn(*, in_features=300, init=True, softmax=False, relu=True, pool_once=False, flatten="keep",
-              convs=((1, 6, 5), (6, 12, 3))):
+              convs=((1, 6, 5), (6, 12, 3)), padding=0):
     """A student's ``SmallCNN`` class: the solution, or one usual mistake."""
 
     class SmallCNN(nn.Module):
         def __init__(self):
             if init:
                 super().__init__()
-            self.conv1 = nn.Conv2d(*convs[0][:2], kernel_size=convs[0][2])
+            self.conv1 = nn.Conv2d(*convs[0][:2], kernel_size=convs[0][2], padding=padding)
             self.conv2 = nn.Conv2d(*convs[1][:2], kernel_size=convs[1][2])
             self.pool = nn.MaxPool2d(2)
             self.fc = nn.Linear(in_features, 10)
@@ -200,6 +214,8 @@ CNN_WRONG = {
     "one pooling layer": (small_cnn(in_features=12 * 10 * 10, pool_once=True), "a pooling layer is missing"),
     "a flatten that mixes images": (small_cnn(flatten="mix"), "something else"),
     "an instance, not the class": (small_cnn()(), "class itself"),
+    "padding in the first convolution": (small_cnn(padding=2, in_features=12 * 6 * 6),
+                                         "(padding, stride) [(2, 1), (0, 1)]"),
 }
 
 
@@ -208,6 +224,10 @@ def test_exercise_5(session_untouched):
     assert check.exercise_5(UntouchedCNN).status == NOT_ATTEMPTED
     for answer, fragment in CNN_WRONG.values():
         expect(check.exercise_5(answer), fragment)
+
+
+def test_exercise_5_fallback_starts_its_sentence_with_a_capital(session_untouched):
+    expect(check.exercise_5(small_cnn(in_features=12 * 4 * 4)), "starting at 28. Check the height")
 
 
 # Exercise 6 (diagnose this run): a flatten that mixes the images of a batch
@@ -227,6 +247,20 @@ class ReshapedClassifier(MNIST_Classifier):
         return self.output(x)
 
 
+class NoReluClassifier(MNIST_Classifier):
+    def forward(self, x):
+        x = x.view(x.size(0), -1)  # the flatten fixed, but both ReLUs dropped: a linear model
+        return self.output(self.fc2(self.fc1(x)))
+
+
+class WholeBatchFlattenClassifier(MNIST_Classifier):
+    def forward(self, x):
+        x = x.flatten()  # the whole batch, batch dimension included
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.output(x)
+
+
 class UntouchedClassifier(MNIST_Classifier):
     def forward(self, x):
         raise NotImplementedError  # YOUR CODE HERE
@@ -238,6 +272,8 @@ def test_exercise_6(session_untouched):
     assert check.exercise_6(UntouchedClassifier).status == NOT_ATTEMPTED
     expect(check.exercise_6(BuggyClassifier), "mixes pixels of different images")
     expect(check.exercise_6(ReshapedClassifier), "mixes pixels of different images")
+    expect(check.exercise_6(NoReluClassifier), "differ from what MNIST_Classifier's forward computes")
+    expect(check.exercise_6(WholeBatchFlattenClassifier), "fc1 got one long row (6272,)")
 
     class Inherited(MNIST_Classifier):
         pass

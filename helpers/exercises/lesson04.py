@@ -85,8 +85,13 @@ def exercise_1(flatten: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
 
 
 @checker("Exercise 2")
-def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Verdict:
-    """``pixel_stats(images)``: one mean and one standard deviation over all pixels of ``images``."""
+def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]],
+               train_images: torch.Tensor | None = None) -> Verdict:
+    """``pixel_stats(images)``: one mean and one standard deviation over all pixels of ``images``.
+
+    Checked on two fresh sets of images; once right, it is called on ``train_images`` (the lesson's
+    training split, float32 (N, 1, 28, 28)) and its result is shown next to the published numbers.
+    """
     found = []
     for seed, low, high in ((1, 0.2, 0.8), (2, 0.0, 0.4)):
         images = low + (high - low) * torch.rand(300, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
@@ -95,9 +100,9 @@ def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Ve
             return wrong(tr("pixel_stats returned {result!r}; return two numbers: mean, std.", result=result))
         mean, std = result
         if torch.as_tensor(mean).numel() != 1 or torch.as_tensor(std).numel() != 1:
-            return wrong(tr("got a mean of shape {mean_shape}: the course uses ONE mean and ONE std over every "
-                            "pixel of every image (images.mean(), images.std()).",
-                            mean_shape=tuple(torch.as_tensor(mean).shape)))
+            return wrong(tr("got a mean of shape {mean_shape}: one number per position of the dimensions you kept. "
+                            "The course uses ONE mean and ONE std over every pixel of every image: which dimensions "
+                            "must the reduction run over?", mean_shape=tuple(torch.as_tensor(mean).shape)))
         mean, std = float(mean), float(std)
         if abs(mean - PUBLISHED_MEAN) < 1e-3 and abs(std - PUBLISHED_STD) < 1e-3:
             return wrong(tr("these are the published 0.1307 / 0.3081 of all 60,000 training images, validation "
@@ -114,8 +119,15 @@ def exercise_2(pixel_stats: Callable[[torch.Tensor], tuple[float, float]]) -> Ve
         if abs(std - expected_std) > 1e-3:
             return wrong(tr("std {std:.4f}, expected {expected_std:.4f}.", std=std, expected_std=expected_std))
         found.append(tr("mean {mean:.3f}, std {std:.3f}", mean=mean, std=std))
-    return correct(tr("two fresh sets of images gave {first} and {second}, as they should.",
-                      first=found[0], second=found[1]))
+    message = tr("two fresh sets of images gave {first} and {second}, as they should.",
+                 first=found[0], second=found[1])
+    if train_images is not None:
+        mean, std = (float(v) for v in student(pixel_stats, train_images))
+        message += " " + tr("On your training split ({count:,} images): mean {mean:.4f}, std {std:.4f}; the "
+                            "published {published_mean} / {published_std} were computed on all 60,000 training "
+                            "images, validation images included.", count=len(train_images), mean=mean, std=std,
+                            published_mean=PUBLISHED_MEAN, published_std=PUBLISHED_STD)
+    return correct(message)
 
 
 class _Watch(nn.Module):
@@ -401,7 +413,11 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     found = [(c.in_channels, c.out_channels, c.kernel_size[0]) for c in convs]
-    if found != list(SMALL_CNN_CONVS) or any(c.padding != (0, 0) or c.stride != (1, 1) for c in convs):
+    if found == list(SMALL_CNN_CONVS) and any(c.padding != (0, 0) or c.stride != (1, 1) for c in convs):
+        settings = [(c.padding[0], c.stride[0]) for c in convs]
+        return wrong(tr("the channels and kernels are right, but the convolutions have (padding, stride) {settings}; "
+                        "the exercise asks for none: padding 0 and stride 1, the defaults.", settings=settings))
+    if found != list(SMALL_CNN_CONVS):
         return wrong(tr("the convolutions are {found} (in, out, kernel); the exercise asks for nn.Conv2d(1, 6, "
                         "kernel_size=5) and nn.Conv2d(6, 12, kernel_size=3), without padding or stride.", found=found))
     if len(linears) != 1 or linears[0].out_features != 10:
@@ -419,7 +435,7 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
             reason = tr("12 x 7 x 7 assumes the height is only halved twice; without padding a K x K convolution "
                         "also shrinks it by K - 1.")
         else:
-            reason = tr("check the height after each of the four layers.")
+            reason = tr("Check the height after each of the four layers.")
         return wrong(tr("nn.Linear expects {in_features} numbers per image, but the second pooling layer hands it "
                         "channels x height x width, from (H + 2P - K) // S + 1 per layer, starting at 28. {reason}",
                         in_features=in_features, reason=reason))
@@ -458,16 +474,35 @@ def exercise_6(model_class: type[nn.Module]) -> Verdict:
     torch.manual_seed(5)
     model = student(model_class)
     x, y = toy_digits(1200, seed=5)
+    layers = [getattr(model, name, None) for name in ("fc1", "fc2", "output")]
+    shapes: list[tuple[int, ...]] = []
+    if isinstance(layers[0], nn.Linear):
+        layers[0].register_forward_pre_hook(lambda _module, args: shapes.append(tuple(args[0].shape)))
     with torch.no_grad():
         model.eval()
-        together = student(model, x[:8])
-        alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
+        try:
+            together = student(model, x[:8])
+            alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
+        except StudentError as error:
+            if shapes and len(shapes[-1]) == 1:
+                return wrong(tr("fc1 got one long row {shape}: the flatten merged the batch dimension too, so the "
+                                "8 images became a single row of 8 x 784 numbers ({where}).",
+                                shape=shapes[-1], where=error.where))
+            raise
     if tuple(together.shape) != (8, 10):
         return wrong(tr("a batch of 8 images gave outputs {together_shape}; expected (8, 10).",
                         together_shape=tuple(together.shape)))
     if not torch.allclose(together, alone, atol=1e-5):
         return wrong(tr("an image's logits still change with the other images in its batch: some line of forward "
                         "mixes pixels of different images. Which dimension of x holds the images?"))
+    if all(isinstance(layer, nn.Linear) for layer in layers):
+        fc1, fc2, output = layers
+        with torch.no_grad():
+            reference = output(torch.relu(fc2(torch.relu(fc1(x[:8].reshape(8, -1))))))
+        if not torch.allclose(together, reference, atol=1e-5):
+            return wrong(tr("each image's logits depend on that image alone, but with the same weights they differ "
+                            "from what MNIST_Classifier's forward computes: the fix changes the flatten line only. "
+                            "Compare the other lines with the source's."))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(2):
         train_one_epoch(model, TensorBatches(x[:1000], y[:1000], 50, shuffle=False), nn.CrossEntropyLoss(), optimizer)
