@@ -51,8 +51,7 @@ class SeriesGRU(nn.Module):
 
 def fit_series(model: nn.Module, x: torch.Tensor, y: torch.Tensor, seed: int) -> nn.Module:
     """The lesson's ``fit_series`` with its ``train`` loop."""
-    torch.manual_seed(seed)
-    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
+    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(seed))
     loss_fn, optimizer = nn.MSELoss(), torch.optim.Adam(model.parameters(), lr=LR)
     for _ in range(EPOCHS):
         model.train()
