@@ -5,20 +5,17 @@ settings (windows of 24 months; train before 1995, validate 1995-2009, test 2010
 - "Both learned models beat the last value and the value twelve months earlier on the test years, and the GRU on
   levels does worse than the last value" (asserted in every seed's self-check too; here over 30 seeds at once);
 - "Between the GRU and the linear model the gap is a few tenths of a ppm at most, and the linear model is ahead
-  in most seeds (27 of the 30 the course's tests measure)": measured 27 of 30 on the course's machine (the GRU
-  ahead at SEED 20, 21 and 26), the largest gap 0.276 ppm (SEED 14);
+  in most seeds (26 of the 30 seeds, 0 to 29, that the course's claims test measures)": measured 26 of 30 (the GRU
+  ahead at SEED 5, 14, 23 and 25), the largest gap 0.236 ppm;
 - the GRU on levels falls further behind the record year after year on validation: the mean of the record minus
   the forecast is larger in 2009 than in 1995 (asserted in every seed's self-check too; here over 30 seeds).
 
-The split itself is fixed by the calendar, so only the initial weights and the shuffling vary. The image claim
-"over 30 seeds the CNN was ahead in most (27 of the 30), by up to about three and a half points, and behind in the
-others by up to about one and a half" was measured with the notebook's own cells for SEED 0-29 on a CPU (one
-thread; each model with its own seeded DataLoader generator): behind at SEED 13, 22 and 25, by 0.9, 1.3 and 0.1
-points; ahead by up to 3.4. Each seed's self-check asserts the two within 4 points, and the CNN's mult-adds per
-image (machine-independent) two to three times the MLP's.
-The drill's "its validation RMSE is about the last value's" was measured the same way (the lesson's
-BuggyForecaster, fit_series and seeding, SEED 0-29, one thread): 0.992 to 0.998 times the last value's validation
-RMSE (1.257 ppm); each seed's self-check asserts it within 5 %.
+The split itself is fixed by the calendar, so only the initial weights and the shuffling vary; like the notebook,
+``fit_series`` shuffles with its own seeded generator and the initial weights come from ``torch.manual_seed(seed)``.
+The image models are not measured here (two models on 10,000 MNIST images for 30 seeds would cost CI minutes), so
+the lesson makes no count over seeds about them: it says only what each run shows (the CNN within 4 points of the
+MLP, its mult-adds two to three times the MLP's), which each seed's self-check asserts. The drill's "its validation
+RMSE is about the last value's" is asserted within 5 % by each seed's self-check (``make seeds``).
 Run by ``make claims``.
 """
 
@@ -51,8 +48,7 @@ class SeriesGRU(nn.Module):
 
 def fit_series(model: nn.Module, x: torch.Tensor, y: torch.Tensor, seed: int) -> nn.Module:
     """The lesson's ``fit_series`` with its ``train`` loop."""
-    torch.manual_seed(seed)
-    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
+    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(seed))
     loss_fn, optimizer = nn.MSELoss(), torch.optim.Adam(model.parameters(), lr=LR)
     for _ in range(EPOCHS):
         model.train()
@@ -125,7 +121,7 @@ def test_both_learned_models_beat_both_baselines_and_the_level_gru_does_not_in_e
 def test_the_linear_model_is_ahead_of_the_gru_in_most_seeds_and_the_gap_stays_small():
     rows = runs()
     linear_ahead = sum(r["linear_changes"] < r["gru_changes"] for r in rows)
-    assert linear_ahead == 27, f"the linear model was ahead in {linear_ahead} of {len(rows)} seeds; the page says 27"
+    assert linear_ahead == 26, f"the linear model was ahead in {linear_ahead} of {len(rows)} seeds; the page says 26"
     assert max(abs(r["gru_changes"] - r["linear_changes"]) for r in rows) < 0.3, "not 'a few tenths of a ppm at most'"
 
 

@@ -67,22 +67,27 @@ def test_exercise_1(session_untouched):
     assert check.exercise_1(Sequential).status == CORRECT  # the checker asks for shapes, not a layout
 
 
-# Exercise 2: windows of past months
-def windows(series, window, *, extra=0, features=True, y_dim=True, shift=0):
-    rows = len(series) - window + extra
+# Exercise 2: windows with a forecast horizon
+def windows(series, window, horizon, *, rows=None, features=True, y_dim=True, target=None):
+    rows = len(series) - window - horizon + 1 if rows is None else rows
     x = torch.stack([series[i : i + window] for i in range(rows)])
-    y = series[window - shift :][:rows] if not extra else series[window - 1 :][:rows]
+    y = series[window + horizon - 1 :] if target is None else target
     return (x.unsqueeze(-1) if features else x), (y.unsqueeze(-1) if y_dim else y)
 
 
 def test_exercise_2(session_untouched):
     assert check.exercise_2(windows).status == CORRECT
-    assert check.exercise_2(lambda s, w: (s.unfold(0, w, 1)[:-1].unsqueeze(-1), s[w:].view(-1, 1))).status == CORRECT
+    unfold = lambda s, w, h: (s.unfold(0, w, 1)[: len(s) - w - h + 1].unsqueeze(-1), s[w + h - 1 :].view(-1, 1))  # noqa: E731
+    assert check.exercise_2(unfold).status == CORRECT
     assert check.exercise_2(untouched).status == NOT_ATTEMPTED
-    expect(check.exercise_2(lambda s, w: windows(s, w, features=False)), "unsqueeze(-1)")
-    expect(check.exercise_2(lambda s, w: windows(s, w, y_dim=False)), "model's output shape")
-    expect(check.exercise_2(lambda s, w: windows(s, w, shift=1)), "copy its input")
-    expect(check.exercise_2(lambda s, w: windows(s, w, extra=1)), "no month after it")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, features=False)), "unsqueeze(-1)")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, y_dim=False)), "model's output shape")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, rows=len(s) - w)), "have no month 3 months after")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, rows=len(s) - w - h)), "one too few")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, target=s[w:])), "series[window:] gives the month right")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, target=s[w + h :])), "29 rows for 30 windows")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, target=s[w : len(s) - h + 1])), "one month ahead")
+    expect(check.exercise_2(lambda s, w, h: windows(s, w, h, target=s[w - 1 : len(s) - h])), "copy its input")
 
 
 # Exercise 3: a split in time order
@@ -102,19 +107,20 @@ def test_exercise_3(session_untouched):
     expect(check.exercise_3(lambda x, y, n: (x[:-n].flip(0), y[:-n].flip(0), x[-n:], y[-n:])), "original order")
 
 
-# Exercise 4: permute, not view
+# Exercise 4: channels to the front
 def test_exercise_4(session_untouched):
-    assert check.exercise_4(lambda x: x.permute(0, 2, 3, 1)).status == CORRECT
-    assert check.exercise_4(lambda x: x.transpose(1, 2).transpose(2, 3)).status == CORRECT
+    assert check.exercise_4(lambda x: x.permute(0, 3, 1, 2)).status == CORRECT
+    assert check.exercise_4(lambda x: x.transpose(2, 3).transpose(1, 2)).status == CORRECT
     assert check.exercise_4(untouched).status == NOT_ATTEMPTED
-    expect(check.exercise_4(lambda x: x.view(x.size(0), x.size(2), x.size(3), x.size(1))), "regrouped")
-    expect(check.exercise_4(lambda x: x.reshape(x.size(0), x.size(2), x.size(3), -1)), "regrouped")
-    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "swaps channels with width")  # (2, 5, 4, 3)
+    expect(check.exercise_4(lambda x: x.view(x.size(0), x.size(3), x.size(1), x.size(2))), "regrouped")
+    expect(check.exercise_4(lambda x: x.reshape(x.size(0), -1, x.size(1), x.size(2))), "regrouped")
+    expect(check.exercise_4(lambda x: x.permute(0, 3, 2, 1)), "swaps width with channels")
     expect(check.exercise_4(lambda x: x.transpose(1, 3)), "transpose(1, 3)")
-    expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1) if x.size(2) != x.size(3) else x.permute(0, 3, 2, 1)),
-           "swaps channels with width")
-    expect(check.exercise_4(lambda x: x.permute(0, 2, 1, 3)), "expected")
-    expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1).flip(1)), "is not x[b, c, h, w]")
+    expect(check.exercise_4(lambda x: x.permute(0, 2, 3, 1)), "the new dimension 1 is the old 3")
+    expect(check.exercise_4(lambda x: x.permute(0, 3, 1, 2) if x.size(1) != x.size(2) else x.permute(0, 3, 2, 1)),
+           "swaps width with channels")
+    expect(check.exercise_4(lambda x: x.permute(0, 1, 3, 2)), "expected")
+    expect(check.exercise_4(lambda x: x.permute(0, 3, 1, 2).flip(1)), "is not x[b, h, w, c]")
 
 
 # Exercise 5: the RNN's loop over time
@@ -144,6 +150,22 @@ def test_exercise_5(session_untouched):
         return h, h
 
     expect(check.exercise_5(over_batch), "x[:, t]")
+
+    def untransposed(rnn, x, turn_ih=False, turn_hh=True):  # the weights as stored, without .T
+        w_ih = rnn.weight_ih_l0.T if turn_ih else rnn.weight_ih_l0
+        w_hh = rnn.weight_hh_l0.T if turn_hh else rnn.weight_hh_l0
+        h = torch.zeros(x.size(0), rnn.hidden_size)
+        steps = []
+        for t in range(x.size(1)):
+            h = torch.tanh(x[:, t] @ w_ih + rnn.bias_ih_l0 + h @ w_hh + rnn.bias_hh_l0)
+            steps.append(h)
+        return torch.stack(steps, dim=1), h.unsqueeze(0)
+
+    feedback = check.exercise_5(untransposed)  # x[:, t] @ W_ih: "(4x3 and 5x3)", not a time-indexing mistake
+    expect(feedback, "Missing .T on: W_ih")
+    assert "x[t] would be window t" not in feedback.message
+    expect(check.exercise_5(lambda rnn, x: untransposed(rnn, x, turn_hh=False)), "Missing .T on: W_ih and W_hh")
+    expect(check.exercise_5(lambda rnn, x: untransposed(rnn, x, turn_ih=True, turn_hh=False)), "h @ W_hh runs")
 
 
 # Exercise 6: the drill, batch_first forgotten
@@ -188,6 +210,12 @@ class OutputRow(Fixed):
         return self.head(output[-1])  # (24, 1): the last window's 24 steps
 
 
+class LastStateNoBatchFirst(Buggy):  # h_n[-1] read right, batch_first still missing: (24, 1)
+    def forward(self, x):
+        output, h_n = self.gru(x)
+        return self.head(h_n[-1])
+
+
 class FirstStep(Fixed):
     def forward(self, x):
         output, h_n = self.gru(x)
@@ -205,6 +233,10 @@ def test_exercise_6(session_untouched):
     assert check.exercise_6(Permuted).status == CORRECT
     assert check.exercise_6(untouched).status == NOT_ATTEMPTED
     expect(check.exercise_6(Buggy), "batch_first=True")
+    assert "is always 0" not in check.exercise_6(Buggy).message
+    feedback = check.exercise_6(LastStateNoBatchFirst)  # the reviewer's attempt: the real mistake is batch_first
+    expect(feedback, "built without batch_first=True")
+    assert "output[-1] is the last window's" not in feedback.message
     expect(check.exercise_6(WrongIndex), "h_n[-1]")
     expect(check.exercise_6(StateColumn), "h_n[:, -1] is the last window's state")
     expect(check.exercise_6(OutputRow), "output[-1] is the last window's 24 steps")

@@ -2,9 +2,9 @@
 inputs and names the shape mistake it sees.
 
     exercise_1  StridedCNN: a CNN class whose first Linear's in_features comes from the output size rule
-    exercise_2  make_windows(series, window): (N,) -> x (N - window, window, 1), y (N - window, 1)
+    exercise_2  make_windows(series, window, horizon): (N,) -> x (R, window, 1), y (R, 1), R = N - window - horizon + 1
     exercise_3  split_in_time(x, y, n_test): the most recent n_test windows are the test part
-    exercise_4  to_channels_last(x): (batch, channels, height, width) -> (batch, height, width, channels)
+    exercise_4  to_channels_first(x): (batch, height, width, channels) -> (batch, channels, height, width)
     exercise_5  rnn_by_hand(rnn, x): nn.RNN's loop over time, returning output and h_n
     exercise_6  the drill: a GRU built without batch_first, fixed
 """
@@ -12,6 +12,7 @@ inputs and names the shape mistake it sees.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import torch
 from torch import nn
@@ -102,45 +103,64 @@ def exercise_1(model_class: Callable[[], nn.Module]) -> Verdict:
 
 
 @checker("Exercise 2")
-def exercise_2(make_windows: Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]) -> Verdict:
-    """``make_windows(series, window)``: x (N - window, window, 1), y (N - window, 1)."""
-    for n, window in ((37, 5), (50, 12)):
+def exercise_2(make_windows: Callable[[torch.Tensor, int, int], tuple[torch.Tensor, torch.Tensor]]) -> Verdict:
+    """``make_windows(series, window, horizon)``: x (R, window, 1), y (R, 1) with R = N - window - horizon + 1;
+    row i: series[i : i + window] and series[i + window + horizon - 1]."""
+    for n, window, horizon in ((37, 5, 3), (50, 12, 6)):
         series = torch.randn(n, generator=torch.Generator().manual_seed(n))
-        result = student(make_windows, series, window)
+        result = student(make_windows, series, window, horizon)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             return wrong(tr("make_windows returned {type_name}; return two tensors: x, y.",
                             type_name=type(result).__name__))
         x, y = result
-        rows = n - window
+        rows = n - window - horizon + 1
         x_shape, y_shape = tuple(x.shape), tuple(y.shape)
-        if x_shape == (rows + 1, window, 1) or x_shape == (rows + 1, window):
-            return wrong(tr("{got} windows from a series of {n} with window {window}: the last window has no month "
-                            "after it to predict; stop one earlier ({rows} windows).",
-                            got=rows + 1, n=n, window=window, rows=rows))
+        given = tr("a series of {n} with window {window} and horizon {horizon}", n=n, window=window, horizon=horizon)
+        if len(x_shape) >= 2 and x_shape[0] > rows and x_shape[1:2] == (window,):
+            return wrong(tr("{given} gave {got} windows: the last {extra} have no month {horizon} months after them "
+                            "to predict. Count the windows whose target still lies in the series: {rows}.",
+                            given=given, got=x_shape[0], extra=x_shape[0] - rows, horizon=horizon, rows=rows))
+        if len(x_shape) >= 2 and x_shape[0] == rows - 1 and x_shape[1:2] == (window,):
+            return wrong(tr("{given} gave {got} windows, one too few: the target of window i is horizon months after "
+                            "its last month i + window - 1, so it is series[i + window + horizon - 1], and the last "
+                            "window's target is the series' last value ({rows} windows).",
+                            given=given, got=x_shape[0], rows=rows))
         if x_shape == (rows, window):
             return wrong(tr("x is {x_shape}: the recurrent layer wants a features dimension at the end, "
                             "({rows}, {window}, 1). Add it with unsqueeze(-1).", x_shape=x_shape, rows=rows,
                             window=window))
         if x_shape != (rows, window, 1):
-            return wrong(tr("x is {x_shape}; expected ({rows}, {window}, 1) for a series of {n} and window {window}.",
-                            x_shape=x_shape, rows=rows, window=window, n=n))
+            return wrong(tr("x is {x_shape}; expected ({rows}, {window}, 1) for {given}.",
+                            x_shape=x_shape, rows=rows, window=window, given=given))
         expected_x = torch.stack([series[i : i + window] for i in range(rows)]).unsqueeze(-1)
         if not torch.equal(x, expected_x):
             return wrong(tr("x has the right shape, but row i is not series[i : i + window]: the months moved."))
         if y_shape == (rows,):
             return wrong(tr("y is {y_shape}: give it the model's output shape, ({rows}, 1), with unsqueeze(-1).",
                             y_shape=y_shape, rows=rows))
+        if y_shape[:1] == (n - window,):
+            return wrong(tr("y has {got} rows for {rows} windows: series[window:] gives the month right after each "
+                            "window, a forecast one month ahead. With horizon = {horizon}, the target of window i is "
+                            "series[i + window + horizon - 1].", got=n - window, rows=rows, horizon=horizon))
+        if y_shape in ((rows - 1, 1), (rows - 1,)):
+            return wrong(tr("y has {got} rows for {rows} windows: the target of window i is series[i + window + "
+                            "horizon - 1] (horizon months after its last month, i + window - 1), and the last window's "
+                            "target is the series' last value.", got=rows - 1, rows=rows))
         if y_shape != (rows, 1):
             return wrong(tr("y is {y_shape}; expected ({rows}, 1).", y_shape=y_shape, rows=rows))
         flat = y.reshape(-1)
-        if torch.equal(flat, series[window - 1 : n - 1]):
+        if torch.equal(flat, series[window - 1 : window - 1 + rows]):
             return wrong(tr("each target is its window's own last month: the model would learn to copy its input. "
-                            "The target is the month right after the window, series[i + window]."))
-        if not torch.equal(flat, series[window:]):
-            return wrong(tr("y has the right shape, but row i is not the month right after window i, "
-                            "series[i + window]."))
-    return correct(tr("two fresh series gave windows (N - window, window, 1), each with the month right after it "
-                      "as its target."))
+                            "The target lies horizon months after the window's last month."))
+        if torch.equal(flat, series[window : window + rows]):
+            return wrong(tr("each target is the month right after its window: that is a forecast one month ahead. "
+                            "With horizon = {horizon}, the target is series[i + window + horizon - 1].",
+                            horizon=horizon))
+        if not torch.equal(flat, series[window + horizon - 1 :]):
+            return wrong(tr("y has the right shape, but row i is not series[i + window + horizon - 1], the month "
+                            "horizon months after window i's last month."))
+    return correct(tr("two fresh series (horizons 3 and 6) gave windows (N - window - horizon + 1, window, 1), each "
+                      "with the month horizon months after its last month as its target."))
 
 
 @checker("Exercise 3")
@@ -178,32 +198,55 @@ def exercise_3(split_in_time: Callable[..., tuple[torch.Tensor, ...]]) -> Verdic
 
 
 @checker("Exercise 4")
-def exercise_4(to_channels_last: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
-    """``to_channels_last(x)``: (batch, channels, height, width) -> (batch, height, width, channels),
-    element [b, h, w, c] = x[b, c, h, w]."""
-    for batch, channels, height, width in ((2, 3, 4, 5), (1, 2, 6, 6)):
-        x = torch.arange(batch * channels * height * width, dtype=torch.float32).view(batch, channels, height, width)
-        out = student(to_channels_last, x)
+def exercise_4(to_channels_first: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
+    """``to_channels_first(x)``: (batch, height, width, channels) -> (batch, channels, height, width),
+    element [b, c, h, w] = x[b, h, w, c]."""
+    for batch, height, width, channels in ((2, 4, 5, 3), (1, 6, 6, 2)):
+        x = torch.arange(batch * height * width * channels, dtype=torch.float32).view(batch, height, width, channels)
+        out = student(to_channels_first, x)
         if not isinstance(out, torch.Tensor):
-            return wrong(tr("to_channels_last returned a {type_name}; return a tensor.", type_name=type(out).__name__))
+            return wrong(tr("to_channels_first returned a {type_name}; return a tensor.", type_name=type(out).__name__))
         shape = tuple(out.shape)
-        if shape == tuple(x.transpose(1, 3).shape) and torch.equal(out, x.transpose(1, 3)):
-            return wrong(tr("a batch {x_shape} came out as {shape}, (B, W, H, C): transpose(1, 3) (or permute(0, 3, 2, "
-                            "1)) swaps channels with width only, so the channels reach the end but height and width "
-                            "swap places. Put each old dimension where it belongs: height second, width third.",
+        if out.shape == x.transpose(1, 3).shape and torch.equal(out, x.transpose(1, 3)):
+            return wrong(tr("a batch {x_shape} came out as {shape}, (B, C, W, H): transpose(1, 3) (or permute(0, 3, 2, "
+                            "1)) swaps width with channels only, so the channels reach the front but height and width "
+                            "swap places. The image would be drawn turned on its side. Put height third, width last.",
                             x_shape=tuple(x.shape), shape=shape))
-        if shape != (batch, height, width, channels):
-            return wrong(tr("a batch {x_shape} came out as {shape}; expected ({batch}, {height}, {width}, {channels}).",
+        if out.shape == x.permute(0, 2, 3, 1).shape and torch.equal(out, x.permute(0, 2, 3, 1)):
+            return wrong(tr("a batch {x_shape} came out as {shape}: permute(0, 2, 3, 1) sends the channels to the end "
+                            "(the way to channels-last). permute's numbers say, for each new position, which old "
+                            "dimension goes there: the new dimension 1 is the old 3.", x_shape=tuple(x.shape),
+                            shape=shape))
+        if shape != (batch, channels, height, width):
+            return wrong(tr("a batch {x_shape} came out as {shape}; expected ({batch}, {channels}, {height}, {width}).",
                             x_shape=tuple(x.shape), shape=shape, batch=batch, height=height, width=width,
                             channels=channels))
-        if torch.equal(out, x.reshape(batch, height, width, channels)):
+        if torch.equal(out, x.reshape(batch, channels, height, width)):
             return wrong(tr("the shape is right but the numbers are regrouped, not moved: view or reshape reads the "
-                            "same memory in the same order, so one pixel's channels come from several pixels. "
-                            "Reorder the dimensions with permute, giving the old dimensions' numbers in their new "
-                            "order."))
-        if not torch.equal(out, x.permute(0, 2, 3, 1)):
-            return wrong(tr("the shape is right, but element [b, h, w, c] is not x[b, c, h, w]."))
-    return correct(tr("(2, 3, 4, 5) and (1, 2, 6, 6) batches came out channels-last, each pixel's channels together."))
+                            "same memory in the same order, so one channel's map takes numbers from every channel. "
+                            "Reorder the dimensions instead, as section 6 did for time and batch."))
+        if not torch.equal(out, x.permute(0, 3, 1, 2)):
+            return wrong(tr("the shape is right, but element [b, c, h, w] is not x[b, h, w, c]."))
+    return correct(tr("(2, 4, 5, 3) and (1, 6, 6, 2) batches came out channels-first: each channel's map whole."))
+
+
+def _unturned_weights(rnn_by_hand: Callable[..., object], rnn: nn.RNN, x: torch.Tensor,
+                      expected: torch.Tensor) -> str | None:
+    """Which of ``rnn``'s weights the student used without ``.T``: their function is run on stand-ins holding
+    those weights turned (W_ih.T, W_hh.T or both); the names of the one that reproduces ``expected``, else None."""
+    for names in (("W_ih",), ("W_hh",), ("W_ih", "W_hh")):
+        turned = SimpleNamespace(**{name: getattr(rnn, name) for name in ("input_size", "hidden_size", "num_layers",
+                                                                          "batch_first", "bias_ih_l0", "bias_hh_l0")})
+        turned.weight_ih_l0 = rnn.weight_ih_l0.T if "W_ih" in names else rnn.weight_ih_l0
+        turned.weight_hh_l0 = rnn.weight_hh_l0.T if "W_hh" in names else rnn.weight_hh_l0
+        try:
+            output = student(rnn_by_hand, turned, x)[0]
+        except (StudentError, TypeError, IndexError, AttributeError):
+            continue
+        if isinstance(output, torch.Tensor) and output.shape == expected.shape and torch.allclose(
+                output, expected, atol=1e-5):
+            return " and ".join(names)
+    return None
 
 
 @checker("Exercise 5")
@@ -217,6 +260,16 @@ def exercise_5(rnn_by_hand: Callable[[nn.RNN, torch.Tensor], tuple[torch.Tensor,
         try:
             result = student(rnn_by_hand, rnn, x)
         except StudentError as error:
+            unturned = _unturned_weights(rnn_by_hand, rnn, x, expected_output)
+            if unturned:
+                return wrong(tr("a batch (4, 6, 3) raised {error}. Your time indexing is fine; the weights are not "
+                                "turned: nn.RNN stores weight_ih_l0 as (hidden 5, features 3), one row per hidden "
+                                "unit, so x_t (4, 3) multiplies its transpose: x_t @ W_ih.T, and h @ W_hh.T. "
+                                "Missing .T on: {names}.", error=error, names=unturned))
+            if "mat1 and mat2" in str(error):
+                return wrong(tr("a batch (4, 6, 3) raised {error}: a matrix product's inner sizes differ. x_t is "
+                                "(4, 3), h is (4, 5), weight_ih_l0 is (5, 3) and weight_hh_l0 is (5, 5): check which "
+                                "operand each product gets, and that both weights are used as W.T.", error=error))
             return wrong(tr("a batch (4, 6, 3) raised {error}. With batch_first=True, step t of every window is "
                             "x[:, t], shape (4, 3); x[t] would be window t.", error=error))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -234,6 +287,13 @@ def exercise_5(rnn_by_hand: Callable[[nn.RNN, torch.Tensor], tuple[torch.Tensor,
     if tuple(h_n.shape) != (1, 4, 5):
         return wrong(tr("h_n is {shape}; expected (layers 1, batch 4, hidden 5).", shape=tuple(h_n.shape)))
     gap = (output - expected_output).abs().max().item()
+    if gap > 1e-5:
+        with torch.no_grad():
+            unturned = _unturned_weights(rnn_by_hand, rnn, x, expected_output)
+    if gap > 1e-5 and unturned:
+        return wrong(tr("output differs from rnn(x) by up to {gap:.3g}, and it matches once {names} is turned: "
+                        "weight_hh_l0 is square (5, 5), so h @ W_hh runs without an error, but nn.RNN computes "
+                        "h @ W_hh.T. Use .T on both weights.", gap=gap, names=unturned))
     if gap > 1e-5:
         return wrong(tr("output differs from rnn(x) by up to {gap:.3g}. Start from h = zeros (B, H) and use "
                         "h = tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh) with x_t = x[:, t].", gap=gap))
@@ -268,26 +328,32 @@ def exercise_6(model_class: Callable[[], nn.Module]) -> Verdict:
     x = torch.randn(8, 24, 1, generator=torch.Generator().manual_seed(6))
     last_moved = x.clone()
     last_moved[:, -1] += 1.0  # the same windows but for their last month
+    no_batch_first = not all(m.batch_first for m in grus)
     model.eval()
     with torch.no_grad():
         together = student(model, x)
-        if tuple(together.shape) == (1, 1):
+        shape = tuple(together.shape)
+        if shape != (8, 1) and no_batch_first:
+            return wrong(tr("a batch (8, 24, 1) gave {shape}, not one forecast per window, (8, 1). Whatever you read "
+                            "from its outputs, the GRU is still built without batch_first=True, so it reads "
+                            "(B, 24, 1) as 24 windows of B months. Pass batch_first=True to nn.GRU.", shape=shape))
+        if shape == (1, 1):
             return wrong(tr("a batch (8, 24, 1) gave (1, 1): h_n[:, -1] is the last window's state, not each "
                             "window's last step. Read h_n[-1] (or output[:, -1] with batch_first=True)."))
-        if tuple(together.shape) == (24, 1):
+        if shape == (24, 1):
             return wrong(tr("a batch (8, 24, 1) gave (24, 1): output[-1] is the last window's 24 steps, not each "
                             "window's last step. Read output[:, -1] with batch_first=True (or h_n[-1])."))
-        if tuple(together.shape) != (8, 1):
+        if shape != (8, 1):
             return wrong(tr("a batch (8, 24, 1) gave {shape}; expected one forecast per window, (8, 1).",
-                            shape=tuple(together.shape)))
+                            shape=shape))
         alone = torch.cat([student(model, x[i : i + 1]) for i in range(8)])
         moved = student(model, last_moved)
         averaged = _read_over_time(model, grus[0], x)
     if not torch.allclose(together, alone, atol=1e-5):
-        if not all(m.batch_first for m in grus):
+        if no_batch_first:
             return wrong(tr("the GRU is still built without batch_first=True, so it reads (B, 24, 1) as 24 windows "
-                            "of B months: each window's forecast depends on the other windows of its batch, and its "
-                            "last month is always 0 here. Pass batch_first=True."))
+                            "of B months: each window's forecast depends on the other windows of its batch. Pass "
+                            "batch_first=True to nn.GRU."))
         return wrong(tr("batch_first is set, but a window's forecast still changes with its batch: read the last "
                         "step as output[:, -1] (or h_n[-1]), not output[-1] or h_n[:, -1]."))
     if torch.allclose(together, moved, atol=1e-6):
