@@ -11,10 +11,11 @@ row is what the lesson prints for that SEED. The lesson says, of what depends on
 - "Most of the model's mistakes are between neighbouring bands, on this split and on the others";
 - the extra model's "mean confidence is far above its own accuracy ... and above the correct model's,
   here and for any SEED from 0 to 29";
-- "its NLL is higher than the correct model's, here and on every other split";
-- "With SEED = 0 (on the CPU) the extra model gets 7 fewer of the 101 test tracts right ...; on others
-  the gap is zero, or the extra model even does better" (the self-check also asserts the two accuracies
-  stay within 0.08 of each other, as measured here).
+- "its NLL is higher than the correct model's, on all 30 splits (SEED 0 to 29)";
+- "With SEED = 0 (on the CPU) the extra model gets 7 fewer of the 101 test tracts right ...; over SEED 0
+  to 29 the extra model is lower on about half the splits and as high or higher on the others", and the
+  recap's "accuracy moves both ways, lower on this split, equal or higher on others" (the self-check also
+  asserts the two accuracies stay within 0.08 of each other, as measured here).
 
 Run by ``make claims``; the counts measured on the course's 2-core CPU are in the comments.
 ``python -m tests.test_claims_03`` prints the table.
@@ -165,13 +166,16 @@ def test_in_every_split_the_extra_softmax_has_the_higher_nll():
     assert count(lambda r: r["extra_nll"] > r["nll"]) == len(SEEDS)  # 30 of 30
 
 
-def test_accuracies_are_at_most_8_points_apart_and_the_extra_softmax_is_often_as_high_or_higher():
+def test_accuracies_are_at_most_8_points_apart_and_the_extra_softmax_moves_accuracy_both_ways():
     assert count(lambda r: abs(r["extra_accuracy"] - r["accuracy"]) <= 0.08) == len(SEEDS)  # 30 of 30
     gaps = [r["right"] - r["extra_right"] for r in runs()]
     assert (runs()[0]["right"], runs()[0]["extra_right"]) == (82, 75), runs()[0]  # SEED 0: 7 fewer of 101
     assert gaps[0] == max(gaps) and gaps.count(gaps[0]) == 4, gaps  # the largest gap of the 30, shared by 4
     as_high = count(lambda r: r["extra_accuracy"] >= r["accuracy"])
     assert 0.3 * len(SEEDS) <= as_high <= 0.7 * len(SEEDS), f"{as_high} of {len(SEEDS)}"  # "about half": 14 of 30
+    higher = count(lambda r: r["extra_accuracy"] > r["accuracy"])
+    lower = count(lambda r: r["extra_accuracy"] < r["accuracy"])
+    assert higher >= 0.15 * len(SEEDS) and lower >= 0.15 * len(SEEDS), (higher, lower)  # "both ways": 11 and 16 of 30
 
 
 if __name__ == "__main__":

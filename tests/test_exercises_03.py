@@ -74,7 +74,9 @@ def make_loop(*, report: str = "sample mean", softmax: bool = False, zero_grad: 
                 sizes.append(len(x))
             weighted = sum(b * n for b, n in zip(batch_losses, sizes, strict=True))
             losses.append({"sample mean": weighted / sum(sizes), "last batch": batch_losses[-1],
-                           "batch mean": sum(batch_losses) / len(batch_losses), "sum": weighted}[report])
+                           "batch mean": sum(batch_losses) / len(batch_losses), "sum": weighted,
+                           "batch means over tracts": sum(batch_losses) / sum(sizes),
+                           "sum over batches": weighted / len(batch_losses)}[report])
             model.eval()
             with torch.no_grad():
                 val_losses.append(loss_fn(model(x_val), y_val).item())
@@ -114,6 +116,15 @@ def global_max_softmax(z: torch.Tensor) -> torch.Tensor:
     return e / e.sum(dim=1, keepdim=True)
 
 
+def shifted_softmax(shift, divide=lambda e: e / e.sum(dim=1, keepdim=True)):
+    """A softmax that subtracts ``shift(z)`` (N, 1) from each row and then ``divide``s the exponentials."""
+    return lambda z: divide(torch.exp(z - shift(z)))
+
+
+def row_max(z: torch.Tensor) -> torch.Tensor:
+    return z.max(dim=1, keepdim=True).values
+
+
 #: (exercise, a wrong answer students write, a fragment of the message it must get)
 WRONG_ANSWERS = [
     (check.exercise_1, lambda z: torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True), "overflows to inf"),
@@ -122,6 +133,17 @@ WRONG_ANSWERS = [
     (check.exercise_1, lambda z: torch.exp(z - z.max(dim=1, keepdim=True).values)
      / torch.exp(z - z.max(dim=1, keepdim=True).values).sum(dim=1), "keepdim=True"),
     (check.exercise_1, lambda z: torch.exp(z - z.max(dim=1).values), "keepdim=True"),
+    (check.exercise_1, shifted_softmax(row_max, lambda e: e / e.sum()), "whole batch sums to 1"),
+    (check.exercise_1, shifted_softmax(row_max, lambda e: e / e.sum(dim=0)), "divided by the column sums"),
+    (check.exercise_1, shifted_softmax(row_max, lambda e: e / e.sum(dim=0, keepdim=True)), "column sums"),
+    (check.exercise_1, shifted_softmax(row_max, lambda e: e), "not yet divided"),
+    (check.exercise_1, shifted_softmax(row_max, lambda e: e / e.max(dim=1, keepdim=True).values), "not yet divided"),
+    (check.exercise_1, shifted_softmax(lambda z: z.min(dim=1, keepdim=True).values), "the row's smallest logit"),
+    (check.exercise_1, shifted_softmax(lambda z: z.mean(dim=1, keepdim=True)), "the row's mean"),
+    (check.exercise_1, lambda z: torch.softmax(z, dim=1), "library's softmax"),
+    (check.exercise_1, lambda z: nn.functional.softmax(z, dim=1), "library's softmax"),
+    (check.exercise_1, lambda z: z.softmax(dim=1), "library's softmax"),
+    (check.exercise_1, lambda z: torch.log_softmax(z, dim=1).exp(), "library's log_softmax"),
     (check.exercise_2, lambda z, y: torch.log_softmax(z, 1)[torch.arange(len(y)), y].mean(), "sign"),
     (check.exercise_2, lambda z, y: -torch.log_softmax(z, 1)[torch.arange(len(y)), y].sum(), ".mean()"),
     (check.exercise_2, lambda z, y: -torch.log(torch.softmax(z, 1))[torch.arange(len(y)), y].mean(), "log_softmax"),
@@ -138,6 +160,12 @@ WRONG_ANSWERS = [
     (check.exercise_4, make_loop(report="last batch"), "LAST batch"),
     (check.exercise_4, make_loop(report="batch mean"), "counts as much as a full one"),
     (check.exercise_4, make_loop(report="sum"), "divide by the number of tracts"),
+    (check.exercise_4, make_loop(report="batch means over tracts"), "without * len(x)"),
+    (check.exercise_4, make_loop(report="sum over batches"), "divided by the number of batches"),
+    (check.exercise_4, make_loop(report="batch means over tracts",
+                                 optimizer=lambda m: torch.optim.Adam(m.parameters(), lr=0.02)), "off by a factor"),
+    (check.exercise_4, make_loop(report="sum over batches",
+                                 optimizer=lambda m: torch.optim.Adam(m.parameters(), lr=0.02)), "off by a factor"),
     (check.exercise_4, make_loop(softmax=True), "applies a softmax before CrossEntropyLoss"),
     (check.exercise_4, make_loop(zero_grad=False), "never calls optimizer.zero_grad()"),
     (check.exercise_4, make_loop(targets=lambda y: y.float().view(-1, 1)), "reshaped to (N, 1)"),
@@ -235,3 +263,19 @@ def test_a_loop_that_moves_batches_to_another_device_is_told_so():
 
     feedback = check.exercise_4(fit)
     assert feedback.status == WRONG and "next(model.parameters()).device" in feedback.message, feedback
+
+
+@pytest.mark.parametrize("report", ["batch means over tracts", "sum over batches"])
+def test_a_loss_reported_on_the_wrong_scale_is_not_blamed_on_a_softmax(report, session_untouched):
+    for optimizer in (None, lambda m: torch.optim.Adam(m.parameters(), lr=0.02)):
+        message = check.exercise_4(make_loop(report=report, optimizer=optimizer)).message
+        assert "softmax" not in message and "floor" not in message, message
+
+
+def test_the_softmax_watcher_puts_the_library_back():
+    originals = (torch.softmax, torch.Tensor.softmax, nn.functional.softmax, torch.log_softmax)
+    assert "softmax" not in vars(torch.Tensor)
+    check.exercise_1(lambda z: z.softmax(dim=1))
+    check.exercise_1(stable_softmax)
+    assert (torch.softmax, torch.Tensor.softmax, nn.functional.softmax, torch.log_softmax) == originals
+    assert "softmax" not in vars(torch.Tensor)

@@ -308,24 +308,36 @@ __all__ = [
 
 
 @contextmanager
-def library_calls(*names: str) -> Iterator[list[str]]:
+def library_calls(*names: str, torch_too: bool = False) -> Iterator[list[str]]:
     """Records (in the list it yields) the names of the ``torch.nn.functional`` functions ``names``
     that run inside the block: an exercise that asks for a loss by hand refuses the library's (the
-    ``nn`` loss modules call these functions too)."""
+    ``nn`` loss modules call these functions too). With ``torch_too``, also ``torch.<name>`` and the
+    tensor method ``.<name>()`` where they exist (``torch.softmax``, ``z.softmax(dim=1)``)."""
     calls: list[str] = []
-    functional = nn.functional
-    originals = {name: getattr(functional, name) for name in names}
+    patched: list[tuple[object, str, object]] = []  # (owner, name, what its __dict__ held, or _ABSENT)
 
-    def watched(name: str) -> Callable[..., Any]:
+    def watched(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             calls.append(name)
-            return originals[name](*args, **kwargs)
+            return original(*args, **kwargs)
         return call
 
-    for name in names:
-        setattr(functional, name, watched(name))
+    owners: list[object] = [nn.functional] + ([torch, torch.Tensor] if torch_too else [])
+    for owner in owners:
+        for name in names:
+            original = getattr(owner, name, None)
+            if original is None:
+                continue
+            patched.append((owner, name, vars(owner).get(name, _ABSENT)))
+            setattr(owner, name, watched(name, original))
     try:
         yield calls
     finally:
-        for name, original in originals.items():
-            setattr(functional, name, original)
+        for owner, name, held in reversed(patched):
+            if held is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, held)
+
+
+_ABSENT = object()

@@ -74,16 +74,55 @@ def _train(model: nn.Module, x: Tensor, y: Tensor, epochs: int) -> float:
     return loss
 
 
+def _other_shifts() -> dict[str, Callable[[Tensor], Tensor]]:
+    """Shifts students subtract from a row before exp instead of its maximum, by their names (in the active
+    language): each keeps the row's softmax (the shift cancels), but only the maximum keeps every exponent <= 0."""
+    return {tr("the row's smallest logit"): lambda z: z.min(dim=1, keepdim=True).values,
+            tr("the row's mean"): lambda z: z.mean(dim=1, keepdim=True),
+            tr("the row's median"): lambda z: z.median(dim=1, keepdim=True).values}
+
+
+def _shifted(z: Tensor, shift: Tensor) -> Tensor:
+    e = torch.exp(z - shift)
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def _unnormalised(out: Tensor, z: Tensor) -> str | None:
+    """What a softmax answer whose rows do not sum to 1 divided by, if it is one of the usual mistakes."""
+    e = torch.exp(z - z.max(dim=1, keepdim=True).values)  # the right numerators, each row's largest = 1
+    close = functools.partial(torch.allclose, out, atol=1e-5)
+    if close(torch.softmax(z, dim=0)) or close(e / e.sum(dim=0, keepdim=True)):
+        return tr("each column sums to 1, not each row: you divided by the column sums. A row is one example, so "
+                  "sum over dim=1 (with keepdim=True).")
+    if z.shape[0] == z.shape[1] and any(close(x / x.sum(dim=1)) for x in (e, torch.exp(z))):
+        return tr("the rows do not sum to 1: the row sums lost their dimension (shape (N,) instead of (N, 1)), so "
+                  "each COLUMN was divided by one row's total. Sum with keepdim=True.")
+    sums = out.sum(dim=1, keepdim=True)
+    if not (sums > 0).all() or not torch.allclose(out / sums, torch.softmax(z, dim=1), atol=1e-5):
+        return None  # the rows are not even proportional to the right probabilities
+    if math.isclose(out.sum().item(), 1, abs_tol=1e-5):
+        return tr("the whole batch sums to 1, not each row: you divided by the sum of every exp in the tensor. "
+                  "Divide each row by its own sum: .sum(dim=1, keepdim=True).")
+    if torch.allclose(out.max(dim=1).values, torch.ones(len(z)), atol=1e-5):
+        return tr("these are the exponentials, not yet divided by anything (or divided by the row's largest one, "
+                  "which is 1 after the shift): divide each row by its sum, e / e.sum(dim=1, keepdim=True).")
+    return tr("each row is in the right proportions but divided by the wrong number: divide it by its own sum, "
+              "e / e.sum(dim=1, keepdim=True).")
+    return None
+
+
 @checker("Exercise 1")
 def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
     """``softmax(z)``: logits (N, C) -> probabilities (N, C), each row summing to 1, finite for huge logits."""
     gen = torch.Generator().manual_seed(3)
     cases = [torch.randn(5, 4, generator=gen) * 3, torch.randn(2, 7, generator=gen), torch.randn(4, 4, generator=gen),
-             torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0]])]
+             torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -998.0]]),
+             torch.tensor([[0.0, 100.0, -100.0]])]  # a wide row: only the row's maximum keeps every exp finite
     worst = 0.0
     for z in cases:
         try:
-            out = student(softmax, z.clone())
+            with library_calls("softmax", "log_softmax", torch_too=True) as calls:
+                out = student(softmax, z.clone())
         except StudentError as error:
             if "must match the size" in str(error):
                 return wrong(tr("logits of shape {z_shape} raised {error} ({where}): a row's sum or maximum without "
@@ -91,6 +130,9 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
                                 "as a column (N, 1) with keepdim=True.",
                                 z_shape=tuple(z.shape), error=str(error), where=error.where))
             raise
+        if calls:
+            return wrong(tr("it calls the library's {name}, which does this exercise's work: write the softmax "
+                            "yourself, from torch.exp, each row's maximum and each row's sum.", name=calls[0]))
         if not isinstance(out, Tensor) or out.shape != z.shape:
             got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
             return wrong(tr("for logits of shape {z_shape} it returned {got}: softmax keeps the shape (N, C). Use "
@@ -100,6 +142,13 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
             row = bad_rows[0]
             shown = tr("the row of logits {logits} gave {probabilities}", logits=z[row].tolist(),
                        probabilities=out[row].tolist())
+            for shift, of in _other_shifts().items():
+                if torch.allclose(out[row], _shifted(z, of(z))[row], equal_nan=True):
+                    return wrong(tr("{shown}: you subtract {shift} ({value:g}), which leaves an exponent of {top:g} "
+                                    "in this row; exp({top:g}) is above float32's largest number (about e^88.7), and "
+                                    "inf / inf is NaN. Subtract the row's LARGEST logit: then every exponent is at "
+                                    "most 0.", shown=shown, shift=shift, value=of(z)[row].item(),
+                                    top=(z[row] - of(z)[row]).max().item()))
             if z[row].max() > 88:  # e^89 is above float32's largest number
                 return wrong(tr("{shown}: exp({z_max:g}) overflows to inf, and inf / inf is NaN. Subtract each "
                                 "row's largest logit before exp.", shown=shown, z_max=z[row].max().item()))
@@ -107,19 +156,13 @@ def exercise_1(softmax: Callable[[Tensor], Tensor]) -> Verdict:
                             "The number you subtract must be this row's own largest logit, not one number for the "
                             "whole batch: then each row keeps an entry e^0 = 1.", shown=shown))
         if not torch.allclose(out.sum(dim=1), torch.ones(len(z)), atol=1e-5):
-            if torch.allclose(out, torch.softmax(z, dim=0), atol=1e-5):
-                return wrong(tr("each column sums to 1, not each row: a row is one example, so sum over dim=1 (with "
-                                "keepdim=True)."))
-            if torch.allclose(out, torch.exp(z) / torch.exp(z).sum(dim=1), atol=1e-5):
-                return wrong(tr("the rows do not sum to 1: the row sums lost their dimension (shape (N,) instead of "
-                                "(N, 1)), so each COLUMN was divided by one row's total. Sum with keepdim=True."))
-            return wrong(tr("the rows do not sum to 1: divide exp(z) by its row's total."))
+            return wrong(_unnormalised(out, z) or tr("the rows do not sum to 1: divide exp(z) by its row's total."))
         worst = max(worst, (out - torch.softmax(z, dim=1)).abs().max().item())
         if worst > 1e-5:
             return wrong(tr("the rows sum to 1 but differ from torch.softmax by up to {worst:.2g}: softmax is "
                             "exp(z) divided by the row's sum of exp(z).", worst=worst))
-    return correct(tr("matches torch.softmax on {n_cases} unseen batches, logits of 1000 and -1000 included "
-                      "(largest difference {worst:.1e}).", n_cases=len(cases), worst=worst))
+    return correct(tr("matches torch.softmax on {n_cases} unseen batches, logits of 1000, -1000 and a row from -100 "
+                      "to 100 included (largest difference {worst:.1e}).", n_cases=len(cases), worst=worst))
 
 
 @checker("Exercise 2")
@@ -245,7 +288,8 @@ def _replay(mistake: str) -> tuple[dict[str, tuple[float, ...]], tuple[float, ..
     optimizer = torch.optim.Adam(model.parameters(), lr=LOOP_LR)
     loss_fn = nn.CrossEntropyLoss()
     reports: dict[str, list[float]] = {"sample mean": [], "last batch": [], "batch mean": [], "sum": [],
-                                       "sum of batch means": []}
+                                       "sum of batch means": [], "batch means over tracts": [],
+                                       "sum over batches": []}
     val_losses, best_weights = [], None
     for _ in range(LOOP_EPOCHS):
         model.train()
@@ -264,6 +308,8 @@ def _replay(mistake: str) -> tuple[dict[str, tuple[float, ...]], tuple[float, ..
         reports["batch mean"].append(sum(losses) / len(losses))
         reports["sum"].append(sum(l * n for l, n in zip(losses, sizes, strict=True)))
         reports["sum of batch means"].append(sum(losses))
+        reports["batch means over tracts"].append(sum(losses) / sum(sizes))
+        reports["sum over batches"].append(sum(l * n for l, n in zip(losses, sizes, strict=True)) / len(losses))
         val_losses.append(_val_loss(model))
         if val_losses[-1] == min(val_losses):
             best_weights = copy.deepcopy(model.state_dict())
@@ -290,6 +336,13 @@ def _reporting(last: int, n: int, batch: int) -> dict[str, str]:
                   n=n),
         "sum of batch means": tr("these are sums of the batch losses: weight each by len(x) and divide by the "
                                  "number of tracts ({n}).", n=n),
+        "batch means over tracts": tr("your losses are about {batch} times too small: each batch's loss.item() is "
+                                      "already a mean over its tracts, and you added them up without * len(x), then "
+                                      "divided by the number of tracts ({n}). Add loss.item() * len(x), then divide "
+                                      "by the number of tracts.", batch=batch, n=n),
+        "sum over batches": tr("your losses are far too large: you added up loss.item() * len(x), a sum over the "
+                               "tracts, but divided by the number of batches ({batches}), not the number of tracts "
+                               "({n}).", batches=math.ceil(n / batch), n=n),
     }
 
 
@@ -419,17 +472,24 @@ def exercise_4(fit: Callable[..., Sequence[Sequence[float]]]) -> Verdict:
     problem = _best_weights_kept(model, val_values, loaded=bool(loads))
     if problem:
         return wrong(problem)
+    best_epoch = val_values.index(min(val_values))
+    with eval_mode(model):  # the kept weights are the best epoch's: their training loss, measured whole
+        measured = nn.functional.cross_entropy(model(x), y).item()
+    if not 1 / 3 < values[best_epoch] / measured < 3:
+        return wrong(tr("your loop reports a training loss of {got:.4g} in epoch {epoch}, but the weights of that "
+                        "epoch measure {measured:.3f} on the training tracts: the epoch's loss is off by a factor of "
+                        "about {factor:.0f}. Add loss.item() * len(x) over the batches (each loss is a mean over its "
+                        "batch) and divide by the number of tracts.", got=values[best_epoch], epoch=best_epoch + 1,
+                        measured=measured, factor=max(values[best_epoch] / measured, measured / values[best_epoch])))
     accuracy = multiclass_accuracy(predict(model, x_val), y_val)
     if min(values) > LOOP_LEVEL or accuracy < reference_accuracy - LOOP_TOLERANCE:
-        stuck = (tr(" It never fell below {floor:.3f}, the floor of a softmax applied twice: if your loop applies a "
-                    "softmax before the loss, remove it.", floor=floor_for(3)) if min(values) >= floor_for(3) else "")
         return wrong(tr("after {epochs} epochs your loop reports a lowest training loss of {last:.3f}, and the "
                         "model it keeps reaches validation accuracy {accuracy:.3f}; the reference loop reaches "
-                        "{reference_last:.3f} and {reference_accuracy:.3f}.{stuck} Compare your loop with the steps "
-                        "per batch in Section 6.",
+                        "{reference_last:.3f} and {reference_accuracy:.3f}. Compare your loop with the steps per "
+                        "batch in Section 6, and the epoch's loss with its sum of loss.item() * len(x) divided by "
+                        "the number of tracts.",
                         epochs=LOOP_EPOCHS, last=min(values), accuracy=accuracy,
-                        reference_last=min(reference['sample mean']), reference_accuracy=reference_accuracy,
-                        stuck=stuck))
+                        reference_last=min(reference['sample mean']), reference_accuracy=reference_accuracy))
     return correct(tr("your loop trains differently from the reference (a different optimizer or order?), but it "
                       "works: lowest training loss {last:.3f} (below {level}), and the model it keeps, from its best "
                       "validation epoch, reaches validation accuracy {accuracy:.3f} (the reference's: "
