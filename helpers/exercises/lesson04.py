@@ -468,8 +468,8 @@ def exercise_5(model_class: type[nn.Module]) -> Verdict:
 def exercise_6(model_class: type[nn.Module]) -> Verdict:
     """``model_class``: the fixed classifier. Trained here for 2 epochs on toy digits, it must learn them."""
     if isinstance(model_class, type) and "forward" not in vars(model_class):
-        return wrong(tr("{name} defines no forward of its own, so it runs its parent's forward unchanged: that "
-                        "fixes nothing in BuggyClassifier. Write forward, line by line, with the buggy line fixed.",
+        return wrong(tr("{name} defines no forward of its own, so it runs its parent's forward: the exercise "
+                        "asks for BuggyClassifier's forward written out, line by line, with the buggy line fixed.",
                         name=model_class.__name__))
     torch.manual_seed(5)
     model = student(model_class)
