@@ -15,8 +15,8 @@ The split itself is fixed by the calendar, so only the initial weights and the s
 The image models are not measured here (two models on 10,000 MNIST images for 30 seeds would cost CI minutes), so
 the lesson (in "Going further") makes no count over seeds about them: it says only what each run shows (the CNN
 within 4 points of the MLP, its mult-adds two to three times the MLP's), which each seed's self-check asserts.
-The drill's "its validation
-RMSE is about the last value's" is asserted within 5 % by each seed's self-check (``make seeds``).
+The drill's "its validation RMSE is about the last value's" is asserted within 5 % by each seed's self-check
+(``make seeds``).
 Run by ``make claims``.
 """
 
