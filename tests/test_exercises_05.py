@@ -104,7 +104,7 @@ def test_exercise_3(session_untouched):
     expect(check.exercise_3(lambda x, y, n: (x[n:], y[n:], x[:n], y[:n])), "oldest windows")
     expect(check.exercise_3(lambda x, y, n: (x[:-n], y[:-n], x[-n - 1 :], y[-n - 1 :])), "expected")
     expect(check.exercise_3(lambda x, y, n: (x[:-n], y[1 : len(y) - n + 1], x[-n:], y[-n:])), "cut at the same rows")
-    expect(check.exercise_3(lambda x, y, n: (x[:-n].flip(0), y[:-n].flip(0), x[-n:], y[-n:])), "original order")
+    expect(check.exercise_3(lambda x, y, n: (x[:-n].flip(0), y[:-n].flip(0), x[-n:], y[-n:])), "oldest first")
 
 
 # Exercise 4: channels to the front
@@ -166,6 +166,28 @@ def test_exercise_5(session_untouched):
     assert "x[t] would be window t" not in feedback.message
     expect(check.exercise_5(lambda rnn, x: untransposed(rnn, x, turn_hh=False)), "Missing .T on: W_ih and W_hh")
     expect(check.exercise_5(lambda rnn, x: untransposed(rnn, x, turn_ih=True, turn_hh=False)), "h @ W_hh runs")
+    last_window = lambda rnn, x: (by_hand(rnn, x)[0], by_hand(rnn, x)[0][-1].unsqueeze(0))  # noqa: E731
+    feedback = check.exercise_5(last_window)  # h_n = output[-1].unsqueeze(0): (1, 6, 5), section 6's trap
+    expect(feedback, "output[-1] is the last window's 6 steps")
+    assert "output[:, -1]" in feedback.message
+
+    def without_biases(rnn, x, ih=False, hh=False):
+        h = torch.zeros(x.size(0), rnn.hidden_size)
+        steps = []
+        for t in range(x.size(1)):
+            h = torch.tanh(x[:, t] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 * ih + h @ rnn.weight_hh_l0.T
+                           + rnn.bias_hh_l0 * hh)
+            steps.append(h)
+        return torch.stack(steps, dim=1), h.unsqueeze(0)
+
+    expect(check.exercise_5(without_biases), "with b_ih and b_hh left out")
+    expect(check.exercise_5(lambda rnn, x: without_biases(rnn, x, ih=True)), "with b_hh left out")
+
+
+def test_messages_start_with_a_capital(session_untouched):
+    for feedback in (check.exercise_2(lambda s, w, h: (s[:3], s[:3])), check.exercise_3(lambda x, y, n: None),
+                     check.exercise_5(lambda rnn, x: by_hand(rnn, x, keep_layer=False)), check.exercise_6(Buggy)):
+        assert feedback.status == WRONG and feedback.message[:1].isupper(), feedback.message
 
 
 # Exercise 6: the drill, batch_first forgotten
@@ -216,6 +238,12 @@ class LastStateNoBatchFirst(Buggy):  # h_n[-1] read right, batch_first still mis
         return self.head(h_n[-1])
 
 
+class Viewed(Buggy):  # section 6's view mix-up: the right shape (time, batch, features), the months scrambled
+    def forward(self, x):
+        states, _ = self.gru(x.view(24, -1, 1))
+        return self.head(states[-1])
+
+
 class FirstStep(Fixed):
     def forward(self, x):
         output, h_n = self.gru(x)
@@ -241,6 +269,9 @@ def test_exercise_6(session_untouched):
     expect(check.exercise_6(StateColumn), "h_n[:, -1] is the last window's state")
     expect(check.exercise_6(OutputRow), "output[-1] is the last window's 24 steps")
     expect(check.exercise_6(FirstStep), "output[:, 0]")
+    feedback = check.exercise_6(Viewed)  # not "pass batch_first": the mistake is view where permute was needed
+    expect(feedback, "regroups the batch with view")
+    assert "x.permute(1, 0, 2)" in feedback.message
     expect(check.exercise_6(Averaged), "output.mean(1)")
 
 
