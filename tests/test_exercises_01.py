@@ -207,7 +207,13 @@ def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouch
     def two_lists(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
         return make_loop()(model, loader, loss_fn, optimizer, epochs, X_val, y_val)[:2]
 
+    def kept_as_tensors(model, loader, loss_fn, optimizer, epochs, X_val, y_val):  # loss_sum += loss * len(data)
+        train_losses, val_losses, best = make_loop()(model, loader, loss_fn, optimizer, epochs, X_val, y_val)
+        return [torch.tensor(v, requires_grad=True) for v in train_losses], val_losses, best
+
     assert "loss.item()" in check.exercise_3(tensors).message
+    feedback = check.exercise_3(kept_as_tensors)
+    assert feedback.status == WRONG and "hold tensors" in feedback.message and "loss.item()" in feedback.message
     assert "20 numbers each" in check.exercise_3(one_epoch).message
     assert "return three things" in check.exercise_3(two_lists).message
 
@@ -215,10 +221,15 @@ def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouch
 # Exercise 4: the first epoch after the best one whose validation RMSE is above the baseline
 
 
-def first_epoch_above(history, baseline_rmse, *, after_best=True, unit="rmse", label="epoch", empty=None):
+def first_epoch_above(history, baseline_rmse, *, after_best=True, unit="rmse", label="epoch", empty=None,
+                      best="epoch"):
     """The solution, or a usual mistake: ``after_best=False`` looks from epoch 1, ``unit="mse"`` compares the MSE
-    with the baseline RMSE, ``label="row"`` returns the row label, ``empty`` is what it returns when none."""
-    best = history.loc[history["val_loss"].idxmin(), "epoch"] if after_best else 0
+    with the baseline RMSE, ``label="row"`` returns the row label, ``empty`` is what it returns when none,
+    ``best="idxmin"`` takes idxmin()'s row label for the best epoch (one less than the epoch)."""
+    if best == "idxmin":
+        best = history["val_loss"].idxmin()
+    else:
+        best = history.loc[history["val_loss"].idxmin(), "epoch"] if after_best else 0
     value = history["val_loss"] ** 0.5 if unit == "rmse" else history["val_loss"]
     later = history[(history["epoch"] > best) & (value > baseline_rmse)]
     if len(later) == 0:
@@ -234,7 +245,8 @@ def test_exercise_4_solution_passes(session_untouched):
 @pytest.mark.parametrize("mistake, fragment", [
     ({"after_best": False}, "not overfitting"), ({"unit": "mse"}, "square root of val_loss"),
     ({"label": "row"}, "row label"), ({"empty": 9}, "return None when no such epoch"),
-], ids=["from epoch 1", "MSE against RMSE", "row label", "never None"])
+    ({"best": "idxmin"}, "idxmin() is the row label (3 for epoch 4)"),
+], ids=["from epoch 1", "MSE against RMSE", "row label", "never None", "idxmin as the best epoch"])
 def test_exercise_4_wrong_answers_get_their_hint(mistake, fragment, session_untouched):
     feedback = check.exercise_4(lambda history, baseline: first_epoch_above(history, baseline, **mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
@@ -266,8 +278,10 @@ def test_exercise_5_fixed_run_passes(bug, session_untouched):
     ("learning rate", train, "not 'a'"),
     ("shape", train, 'one letter: "a", "b", "c" or "d"'),
     ("b", lambda X, y: train(X, y, epochs=30, flat=True), "symptom is still there"),
-    ("b", lambda X, y: train(X, y, epochs=3), "barely better than predicting the mean"),
-], ids=["wrong letter", "wrong name", "not a letter", "still flat", "fixed but epochs changed"])
+    ("b", lambda X, y: train(X, y, epochs=33), "barely better than predicting the mean"),  # 5.85 against 7.78
+    ("b", lambda X, y: train(X, y, lr=1e-4), "is worse than predicting the mean"),  # 22.26 against 7.78
+], ids=["wrong letter", "wrong name", "not a letter", "still flat", "fixed but too little training",
+        "fixed but the rate too low"])
 def test_exercise_5_wrong_answers_get_their_hint(bug, fixed, fragment, session_untouched):
     feedback = check.exercise_5(bug, fixed)
     assert feedback.status == WRONG and fragment in feedback.message, feedback

@@ -237,6 +237,10 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
     if not (isinstance(result, (tuple, list)) and len(result) == 3):
         return wrong(tr("return three things: (train_losses, val_losses, best_epoch): two lists with one number per "
                         "epoch, and the epoch with the lowest validation loss."))
+    if any(isinstance(v, torch.Tensor) for part in result[:2] if isinstance(part, (list, tuple)) for v in part):
+        return wrong(tr("the two lists hold tensors, not plain numbers: a loss tensor added up over the batches "
+                        "keeps every batch's graph for gradients alive until the epoch ends. Use loss.item(), a "
+                        "Python number, when you add up or store a loss."))
     try:
         train_losses, val_losses = ([float(v) for v in part] for part in result[:2])
         best_epoch = int(result[2])
@@ -288,7 +292,7 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
         return wrong(tr("the validation loss was measured in training mode: call model.eval() before measuring (and "
                         "model.train() before the next epoch's batches)."))
     if any(grad for _, grad in val_calls):
-        return wrong(tr("the validation loss was measured with gradients on: wrap it in `with torch.no_grad():`, "
+        return wrong(tr("the validation loss was measured with gradients on: wrap it in with torch.no_grad():, "
                         "since measuring needs no gradients."))
 
     train_calls = [(n, value) for n, value, _, _ in watch.losses if n != n_val]
@@ -365,6 +369,9 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
 _VAL_LOSS = [90.0, 40.0, 12.0, 9.0, 10.0, 30.0, 45.0, 60.0, 70.0]
 _TRAIN_LOSS = [95.0, 45.0, 15.0, 10.0, 8.0, 6.0, 5.0, 4.0, 3.5]  # keeps falling
 _BASELINE_RMSE = 6.0  # MSE 36
+#: a model that never beats its baseline (2.0, MSE 4): the epoch right after the best one (4) is the answer, 5, and
+#: a best "epoch" read as idxmin()'s row label (3) keeps the best epoch itself among the later ones
+_WEAK_BASELINE_RMSE = 2.0
 
 
 def _history(val_loss: list[float], train_loss: list[float]) -> pd.DataFrame:
@@ -396,6 +403,15 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
         return wrong(tr("epoch {epoch}: the best epoch here is 4 (validation loss 9.0), and the first later epoch "
                         "whose RMSE (the square root of val_loss) is above {baseline:.1f} is another one.",
                         epoch=epoch, baseline=_BASELINE_RMSE))
+    weak = student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS), _WEAK_BASELINE_RMSE)
+    if weak is not None and weak == 4:
+        return wrong(tr("on a history whose best epoch, 4, is still above the baseline, your function returned the "
+                        "best epoch itself: history['val_loss'].idxmin() is the row label (3 for epoch 4), not the "
+                        "epoch. Read that row's 'epoch' column, as section 8 does."))
+    if weak != 5:
+        return wrong(tr("on a history whose model never beats the baseline ({baseline:.1f}), the first epoch after "
+                        "the best one (4) is already above it: 5, but your function returned {got!r}.",
+                        baseline=_WEAK_BASELINE_RMSE, got=weak))
     calm = student(first_epoch_above, _history(_VAL_LOSS[:6], _TRAIN_LOSS[:6]), _BASELINE_RMSE)
     if calm is not None:
         return wrong(tr("on a history whose validation RMSE stays below the baseline after the best epoch, your "
@@ -453,6 +469,10 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
                         "prices, and torch still warns that the loss broadcasts. The targets must have the "
                         "predictions' shape (N, 1): use y as it comes, or y.view(-1, 1).", spread=spread))
     if spread < 0.3 or model_rmse > 0.7 * mean_rmse:
+        if model_rmse >= mean_rmse:
+            return wrong(tr("the shapes match now, but validation RMSE {model_rmse:.2f} k USD is worse than "
+                            "predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, "
+                            "change only the bug.", model_rmse=model_rmse, mean_rmse=mean_rmse))
         return wrong(tr("the shapes match now, but validation RMSE {model_rmse:.2f} k USD is barely better than "
                         "predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, change "
                         "only the bug.", model_rmse=model_rmse, mean_rmse=mean_rmse))
