@@ -164,7 +164,7 @@ def test_exercise_5(session_untouched):
     feedback = check.exercise_5(untransposed)  # x[:, t] @ W_ih: "(4x3 and 5x3)", not a time-indexing mistake
     expect(feedback, "Missing .T on: W_ih")
     assert "x[t] would be window t" not in feedback.message
-    expect(check.exercise_5(lambda rnn, x: untransposed(rnn, x, turn_hh=False)), "Missing .T on: W_ih and W_hh")
+    expect(check.exercise_5(lambda rnn, x: untransposed(rnn, x, turn_hh=False)), "Missing .T on: W_ih, W_hh")
     expect(check.exercise_5(lambda rnn, x: untransposed(rnn, x, turn_ih=True, turn_hh=False)), "h @ W_hh runs")
     last_window = lambda rnn, x: (by_hand(rnn, x)[0], by_hand(rnn, x)[0][-1].unsqueeze(0))  # noqa: E731
     feedback = check.exercise_5(last_window)  # h_n = output[-1].unsqueeze(0): (1, 6, 5), section 6's trap
@@ -180,7 +180,7 @@ def test_exercise_5(session_untouched):
             steps.append(h)
         return torch.stack(steps, dim=1), h.unsqueeze(0)
 
-    expect(check.exercise_5(without_biases), "with b_ih and b_hh left out")
+    expect(check.exercise_5(without_biases), "with b_ih, b_hh left out")
     expect(check.exercise_5(lambda rnn, x: without_biases(rnn, x, ih=True)), "with b_hh left out")
 
 

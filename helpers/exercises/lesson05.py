@@ -251,7 +251,7 @@ def _unturned_weights(rnn_by_hand: Callable[..., object], rnn: nn.RNN, x: torch.
             continue
         if isinstance(output, torch.Tensor) and output.shape == expected.shape and torch.allclose(
                 output, expected, atol=1e-5):
-            return " and ".join(names)
+            return ", ".join(names)
     return None
 
 
@@ -265,7 +265,7 @@ def _missing_biases(output: torch.Tensor, rnn: nn.RNN, x: torch.Tensor) -> str |
                 getattr(without, {"b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"}[name]).zero_()
             expected = without(x)[0]
         if torch.allclose(output, expected, atol=1e-5):
-            return " and ".join(names)
+            return ", ".join(names)
     return None
 
 
@@ -411,5 +411,5 @@ def exercise_6(model_class: Callable[[], nn.Module]) -> Verdict:
     if averaged is not None and averaged.shape == together.shape and torch.allclose(together, averaged, atol=1e-5):
         return wrong(tr("The forecast reads the mean of the GRU's outputs over the 24 steps (output.mean(1)), "
                         "mostly states that saw only part of the window. Read the last step, output[:, -1]."))
-    return correct(tr("Each of 8 windows gets the same forecast alone as inside the batch: the GRU reads (batch, "
-                      "time, features)."))
+    return correct(tr("Each of 8 windows gets the same forecast alone as inside the batch: the GRU now reads each "
+                      "window's months as its time steps."))
