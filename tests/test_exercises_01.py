@@ -28,9 +28,15 @@ def untouched(*args):
 
 def test_every_untouched_scaffold_reads_not_attempted(session_untouched):
     for feedback in (check.exercise_1(untouched), check.exercise_1(None), check.exercise_2(None, None),
-                     check.exercise_3(untouched), check.exercise_4(untouched), check.exercise_5(None, untouched),
-                     check.exercise_5("target shape", untouched)):
+                     check.exercise_3(untouched), check.exercise_4(untouched), check.exercise_5(None, untouched)):
         assert feedback.status == NOT_ATTEMPTED, feedback
+
+
+@pytest.mark.parametrize("bug", ["b", "target shape"])
+def test_exercise_5_the_right_letter_with_the_fix_still_to_do(bug, session_untouched):
+    feedback = check.exercise_5(bug, untouched)
+    assert feedback.status == WRONG and "b is the right letter" in feedback.message, feedback
+    assert "train_fixed still raises NotImplementedError" in feedback.message, feedback
 
 
 # Exercise 1: standardize with the training statistics
@@ -252,6 +258,20 @@ def test_exercise_4_wrong_answers_get_their_hint(mistake, fragment, session_unto
     assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
+def test_exercise_4_forgetting_none_is_named_not_an_index_error(session_untouched):
+    """Without the None case, ``later["epoch"].iloc[0]`` on an empty table raises IndexError ("single positional
+    indexer is out-of-bounds"): the checker says what it means."""
+    def no_none_case(history, baseline_rmse):
+        best = history.loc[history["val_loss"].idxmin(), "epoch"]
+        later = history[(history["epoch"] > best) & (history["val_loss"] ** 0.5 > baseline_rmse)]
+        return int(later["epoch"].iloc[0])
+
+    feedback = check.exercise_4(no_none_case)
+    assert feedback.status == WRONG, feedback
+    assert "no later epoch is above the baseline in this history" in feedback.message, feedback
+    assert "Return None" in feedback.message and "out-of-bounds" not in feedback.message, feedback
+
+
 # Exercise 5 (diagnose this run): targets (N,) against predictions (N, 1)
 
 
@@ -302,6 +322,7 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     assert check.exercise_5("a", untouched).message.startswith("'a': 답이 아닙니다. ")
     assert "천 달러" in check.exercise_5("b", train).message and "k USD" not in check.exercise_5("b", train).message
     assert repr(check.exercise_5(None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
+    assert check.exercise_5("b", untouched).message.startswith("보기 'b'가 맞습니다."), check.exercise_5("b", untouched)
 
 
 def test_exercise_3_names_a_batch_left_on_another_device(session_untouched):
