@@ -28,9 +28,15 @@ def untouched(*args):
 
 def test_every_untouched_scaffold_reads_not_attempted(session_untouched):
     for feedback in (check.exercise_1(untouched), check.exercise_1(None), check.exercise_2(None, None),
-                     check.exercise_3(untouched), check.exercise_4(untouched), check.exercise_5(None, untouched),
-                     check.exercise_5("target shape", untouched)):
+                     check.exercise_3(untouched), check.exercise_4(untouched), check.exercise_5(None, untouched)):
         assert feedback.status == NOT_ATTEMPTED, feedback
+
+
+@pytest.mark.parametrize("bug", ["b", "target shape"])
+def test_exercise_5_the_right_letter_with_the_fix_still_to_do(bug, session_untouched):
+    feedback = check.exercise_5(bug, untouched)
+    assert feedback.status == WRONG and "b is the right letter" in feedback.message, feedback
+    assert "train_fixed still raises NotImplementedError" in feedback.message, feedback
 
 
 # Exercise 1: standardize with the training statistics
@@ -133,13 +139,15 @@ def test_exercise_2_the_shared_list_refuses_the_alias_slip():
 
 
 def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=True, evaluate=True, no_grad=True,
-              keep="copy", best_from=1):
-    """The lesson's loop with the best epoch kept; ``keep``: "copy" (copy.deepcopy of the state_dict), "alias"
-    (the state_dict itself, which changes with the model) or "none" (never loaded back); ``best_from``: 1 for
-    epochs counted from 1, 0 for the list position."""
-    def train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
+              keep="copy", best_from=1, stop="patience", break_before_append=False):
+    """The lesson's loop with the best epoch kept and early stopping; ``keep``: "copy" (copy.deepcopy of the
+    state_dict), "alias" (the state_dict itself, which changes with the model) or "none" (never loaded back);
+    ``best_from``: 1 for epochs counted from 1, 0 for the list position; ``stop``: "patience" (the count of epochs
+    since the best reaches patience), "late" (it passes patience), "early" (patience - 1), "no reset" (the count is
+    never set back to 0), "previous" (compared with the previous epoch, not the best) or "never"."""
+    def train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val, patience):
         train_losses, val_losses = [], []
-        best_loss, best_epoch, best_weights = float("inf"), 0, None
+        best_loss, best_epoch, best_weights, waited, previous = float("inf"), 0, None, 0, float("inf")
         model.train()
         for epoch in range(epochs):
             if train_each_epoch:
@@ -160,10 +168,19 @@ def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=Tru
             if evaluate:
                 model.eval()
             with torch.set_grad_enabled(not no_grad):
-                val_losses.append(loss_fn(model(X_val), y_val).item())
+                val_loss = loss_fn(model(X_val), y_val).item()
+            improved = val_loss < (previous if stop == "previous" else best_loss)
+            waited = 0 if improved and stop != "no reset" else waited + (not improved)
+            previous = val_loss
+            if break_before_append and waited == patience:  # this epoch's losses never reach the lists
+                train_losses.pop()
+                break
+            val_losses.append(val_loss)
             if val_losses[-1] < best_loss:
                 best_loss, best_epoch = val_losses[-1], epoch + best_from
                 best_weights = copy.deepcopy(model.state_dict()) if keep == "copy" else model.state_dict()
+            if stop != "never" and waited == {"late": patience + 1, "early": patience - 1}.get(stop, patience):
+                break
         if keep != "none":
             model.load_state_dict(best_weights)
         return train_losses, val_losses, best_epoch
@@ -174,7 +191,25 @@ def make_loop(*, zero_grad=True, report="mean", flat=False, train_each_epoch=Tru
 def test_exercise_3_solution_passes(session_untouched):
     feedback = check.exercise_3(make_loop())
     assert feedback.status == CORRECT and "validation RMSE" in feedback.message, feedback
-    assert "the best epoch, 14," in feedback.message, feedback  # the loop's seed has best and last epochs apart
+    assert "the best epoch, 33," in feedback.message, feedback  # the loop's seed has best and last epochs apart
+    assert "stopped after epoch 41 of at most 60, 8 epochs without" in feedback.message, feedback
+
+
+@pytest.mark.parametrize("stop, fragment", [
+    ("never", "it never stopped. By epoch 41"),
+    ("previous", "not since the previous epoch's"),
+    ("late", "stopped after epoch 42, one epoch late"),
+    ("early", "stopped after epoch 40, one epoch early"),
+    ("no reset", "never set back to 0 when the validation loss improves"),
+], ids=["never stops", "counts from the previous epoch", "one epoch late", "one epoch early", "count never reset"])
+def test_exercise_3_stopping_mistakes_are_named(stop, fragment, session_untouched):
+    feedback = check.exercise_3(make_loop(stop=stop))
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+def test_exercise_3_stopping_before_the_last_append_is_named(session_untouched):
+    feedback = check.exercise_3(make_loop(break_before_append=True))
+    assert feedback.status == WRONG and "stopped before appending the last epoch's losses" in feedback.message
 
 
 @pytest.mark.parametrize("mistake, fragment", [
@@ -198,23 +233,25 @@ def test_exercise_3_usual_mistakes_get_their_message(mistake, fragment, session_
 
 
 def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouched):
-    def tensors(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
+    def tensors(model, loader, loss_fn, optimizer, epochs, X_val, y_val, patience):
         return [torch.ones(2)] * epochs, [torch.ones(2)] * epochs, 1
 
-    def one_epoch(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
-        return make_loop()(model, loader, loss_fn, optimizer, 1, X_val, y_val)
+    def one_epoch(model, loader, loss_fn, optimizer, epochs, X_val, y_val, patience):
+        return make_loop()(model, loader, loss_fn, optimizer, 1, X_val, y_val, patience)
 
-    def two_lists(model, loader, loss_fn, optimizer, epochs, X_val, y_val):
-        return make_loop()(model, loader, loss_fn, optimizer, epochs, X_val, y_val)[:2]
+    def two_lists(model, loader, loss_fn, optimizer, epochs, X_val, y_val, patience):
+        return make_loop()(model, loader, loss_fn, optimizer, epochs, X_val, y_val, patience)[:2]
 
-    def kept_as_tensors(model, loader, loss_fn, optimizer, epochs, X_val, y_val):  # loss_sum += loss * len(data)
-        train_losses, val_losses, best = make_loop()(model, loader, loss_fn, optimizer, epochs, X_val, y_val)
+    def kept_as_tensors(model, loader, loss_fn, optimizer, epochs, X_val, y_val, patience):
+        # loss_sum += loss * len(data)
+        train_losses, val_losses, best = make_loop()(model, loader, loss_fn, optimizer, epochs, X_val, y_val,
+                                                     patience)
         return [torch.tensor(v, requires_grad=True) for v in train_losses], val_losses, best
 
     assert "loss.item()" in check.exercise_3(tensors).message
     feedback = check.exercise_3(kept_as_tensors)
     assert feedback.status == WRONG and "hold tensors" in feedback.message and "loss.item()" in feedback.message
-    assert "20 numbers each" in check.exercise_3(one_epoch).message
+    assert "stopped after epoch 1, when only 0 of the 8 epochs of patience" in check.exercise_3(one_epoch).message
     assert "return three things" in check.exercise_3(two_lists).message
 
 
@@ -250,6 +287,20 @@ def test_exercise_4_solution_passes(session_untouched):
 def test_exercise_4_wrong_answers_get_their_hint(mistake, fragment, session_untouched):
     feedback = check.exercise_4(lambda history, baseline: first_epoch_above(history, baseline, **mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+def test_exercise_4_forgetting_none_is_named_not_an_index_error(session_untouched):
+    """Without the None case, ``later["epoch"].iloc[0]`` on an empty table raises IndexError ("single positional
+    indexer is out-of-bounds"): the checker says what it means."""
+    def no_none_case(history, baseline_rmse):
+        best = history.loc[history["val_loss"].idxmin(), "epoch"]
+        later = history[(history["epoch"] > best) & (history["val_loss"] ** 0.5 > baseline_rmse)]
+        return int(later["epoch"].iloc[0])
+
+    feedback = check.exercise_4(no_none_case)
+    assert feedback.status == WRONG, feedback
+    assert "no later epoch is above the baseline in this history" in feedback.message, feedback
+    assert "Return None" in feedback.message and "out-of-bounds" not in feedback.message, feedback
 
 
 # Exercise 5 (diagnose this run): targets (N,) against predictions (N, 1)
@@ -302,6 +353,7 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     assert check.exercise_5("a", untouched).message.startswith("'a': 답이 아닙니다. ")
     assert "천 달러" in check.exercise_5("b", train).message and "k USD" not in check.exercise_5("b", train).message
     assert repr(check.exercise_5(None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
+    assert check.exercise_5("b", untouched).message.startswith("보기 'b'가 맞습니다."), check.exercise_5("b", untouched)
 
 
 def test_exercise_3_names_a_batch_left_on_another_device(session_untouched):

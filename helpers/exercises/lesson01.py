@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 from helpers import notebook
 from helpers.boston import FEATURES, boston_splits
 from helpers.data import TabularDataset
-from helpers.exercises import StudentError, Verdict, checker, correct, student, wrong
+from helpers.exercises import NotAttempted, StudentError, Verdict, checker, correct, student, wrong
 from helpers.i18n import tr
 from helpers.metrics import rmse
 from helpers.models import boston_regression_mlp
@@ -139,7 +139,8 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
 # Exercise 3: write the training loop
 
 LOOP_SEED = 2031  # a split and a seed the notebook never uses
-LOOP_EPOCHS = 20  # the correct loop's validation loss is lowest at epoch 14, so the best and last epochs differ
+LOOP_EPOCHS = 60  # at most; a correct loop stops at epoch 41, 8 epochs after its best (33)
+LOOP_PATIENCE = 8  # the usual stopping mistakes each stop at another epoch here (40, 42, 22, or never)
 LOOP_LR = 0.01
 LOOP_BATCH = 32
 LOOP_LEVEL = 6.0  # k USD: the validation RMSE a correct loop must reach (its best epoch reaches 3.2)
@@ -192,10 +193,27 @@ def _near(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-3 * max(1.0, abs(b))
 
 
+def _stop_epoch(val_losses: list[float], patience: int, rule: str = "best") -> int | None:
+    """The epoch (from 1) at which a loop stops: ``rule`` "best" counts the epochs since the lowest validation loss
+    so far and stops when the count reaches ``patience``; "late" and "early" stop one epoch after or before that;
+    "no reset" never sets the count back to 0 on an improvement; "previous" compares each epoch with the one before
+    instead of with the best. ``None`` when the rule never stops within ``val_losses``."""
+    best, previous, waited = float("inf"), float("inf"), 0
+    limit = {"late": patience + 1, "early": patience - 1}.get(rule, patience)
+    for epoch, loss in enumerate(val_losses, start=1):
+        improved = loss < (previous if rule == "previous" else best)
+        best, previous = min(best, loss), loss
+        waited = 0 if improved and rule != "no reset" else waited + (not improved)
+        if waited >= limit:
+            return epoch
+    return None
+
+
 @checker("Exercise 3")
 def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -> Verdict:
-    """``train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val) -> (train_losses, val_losses,
-    best_epoch)``, the model left with the best epoch's weights (the course's rule for the number of epochs).
+    """``train_loop(model, loader, loss_fn, optimizer, epochs, X_val, y_val, patience) -> (train_losses, val_losses,
+    best_epoch)``: early stopping, the loop stops once the validation loss has not improved on its lowest for
+    ``patience`` epochs in a row (or after ``epochs``), the model left with the best epoch's weights.
 
     The model and the validation rows are on ``device`` (the notebook's, default the CPU), the loader's
     batches on the CPU, as in the lesson: the loop moves each batch to the model's device.
@@ -225,7 +243,7 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
         warnings.simplefilter("ignore", UserWarning)  # the broadcast warning: the checker names it itself
         try:
             result = student(train_loop, model, loader, loss_fn, optimizer, LOOP_EPOCHS,
-                             splits.X_val.to(device), splits.y_val.to(device))
+                             splits.X_val.to(device), splits.y_val.to(device), LOOP_PATIENCE)
         except StudentError as error:
             if error.device_mismatch:
                 return wrong(tr("a tensor was on another device than the model ({where}): the loader serves its "
@@ -246,10 +264,12 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
         best_epoch = int(result[2])
     except (TypeError, ValueError):
         return wrong(tr("the two lists should hold plain numbers: append loss.item(), not the loss tensor."))
-    if len(train_losses) != LOOP_EPOCHS or len(val_losses) != LOOP_EPOCHS:
-        return wrong(tr("with epochs={epochs} the lists should hold {epochs} numbers each, got {n_train_losses} and "
-                        "{n_val_losses}: append once per epoch, after the batches.",
-                        epochs=LOOP_EPOCHS, n_train_losses=len(train_losses), n_val_losses=len(val_losses)))
+    ran = len(val_losses)  # the epochs the loop ran, by its own lists
+    if len(train_losses) != ran or not 1 <= ran <= LOOP_EPOCHS:
+        return wrong(tr("the lists should hold one number per epoch the loop ran (at most epochs={epochs}), the "
+                        "same number each, got {n_train_losses} and {n_val_losses}: append once per epoch, after "
+                        "the batches.", epochs=LOOP_EPOCHS, n_train_losses=len(train_losses),
+                        n_val_losses=len(val_losses)))
     flat = [(pred, target) for _, _, pred, target in watch.losses if pred != target]
     if flat:
         pred, target = flat[0]
@@ -263,10 +283,14 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
     if watch.steps == 0:
         return wrong(tr("optimizer.step() was never called, so the weights never changed: step once per batch, "
                         "after loss.backward()."))
-    if watch.steps != LOOP_EPOCHS * per_epoch:
+    if watch.steps == (ran + 1) * per_epoch:
+        return wrong(tr("the loop trained {epochs} epochs but its lists hold {ran} numbers each: it stopped before "
+                        "appending the last epoch's losses. Append both, then decide whether to stop.",
+                        epochs=ran + 1, ran=ran))
+    if watch.steps != ran * per_epoch:
         return wrong(tr("{steps} optimizer steps for {epochs} epochs of {per_epoch} batches: take one step per "
                         "batch, inside the loop over the loader.",
-                        steps=watch.steps, epochs=LOOP_EPOCHS, per_epoch=per_epoch))
+                        steps=watch.steps, epochs=ran, per_epoch=per_epoch))
     if watch.zero_grads == 0:
         return wrong(tr("optimizer.zero_grad() is never called, so backward() adds every batch's gradients to all "
                         "the earlier ones and each step follows their running sum. Clear them once per batch, "
@@ -284,10 +308,10 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
                         "validation loss stays on until you switch back. Call model.train() at the start of every "
                         "epoch, before the batches.", epoch=epoch))
     val_calls = [(training, grad) for n, training, grad in watch.forwards if n == n_val]
-    if len(val_calls) < LOOP_EPOCHS:
+    if len(val_calls) < ran:
         return wrong(tr("the model saw the {n_val} validation rows {n_val_calls} times in {epochs} epochs: measure "
                         "the validation loss once after every epoch.",
-                        n_val=n_val, n_val_calls=len(val_calls), epochs=LOOP_EPOCHS))
+                        n_val=n_val, n_val_calls=len(val_calls), epochs=ran))
     if any(training for training, _ in val_calls):
         return wrong(tr("the validation loss was measured in training mode: call model.eval() before measuring (and "
                         "model.train() before the next epoch's batches)."))
@@ -296,11 +320,11 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
                         "since measuring needs no gradients."))
 
     train_calls = [(n, value) for n, value, _, _ in watch.losses if n != n_val]
-    if len(train_calls) != LOOP_EPOCHS * per_epoch:
+    if len(train_calls) != ran * per_epoch:
         return wrong(tr("expected one loss per batch ({epochs} epochs x {per_epoch} batches), but loss_fn was "
                         "called {n_train_calls} times on training batches.",
-                        epochs=LOOP_EPOCHS, per_epoch=per_epoch, n_train_calls=len(train_calls)))
-    for epoch in range(LOOP_EPOCHS):
+                        epochs=ran, per_epoch=per_epoch, n_train_calls=len(train_calls)))
+    for epoch in range(ran):
         numbers = _epoch_numbers(train_calls[epoch * per_epoch:(epoch + 1) * per_epoch])
         got = train_losses[epoch]
         if _near(got, numbers["mean"]):
@@ -323,7 +347,12 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
         return wrong(tr("epoch {epoch}'s training loss should be the mean of its batch losses over its rows, "
                         "{mean:.2f}; your list says {got:.2f}.", epoch=epoch + 1, mean=numbers['mean'], got=got))
 
-    lowest = min(range(LOOP_EPOCHS), key=lambda i: val_losses[i])  # 0-based
+    stop = _stop_epoch(val_losses, LOOP_PATIENCE)
+    if stop != ran and not (stop is None and ran == LOOP_EPOCHS):
+        verdict = _stopping_mistake(val_losses, ran, stop)
+        if verdict is not None:
+            return verdict
+    lowest = min(range(ran), key=lambda i: val_losses[i])  # 0-based
     if best_epoch != lowest + 1:
         if best_epoch == lowest:
             return wrong(tr("best_epoch is {got}, but the lowest validation loss came in epoch {want}: epochs count "
@@ -333,7 +362,7 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
                         got=best_epoch, want=lowest + 1, val_loss=val_losses[lowest]))
     val_mse = rmse(predict(model, splits.X_val), splits.y_val) ** 2
     if not _near(val_mse, val_losses[lowest]):
-        if _near(val_mse, val_losses[-1]) and lowest != LOOP_EPOCHS - 1:
+        if _near(val_mse, val_losses[-1]) and lowest != ran - 1:
             return wrong(tr("the model ends with the last epoch's weights (validation loss {last_val:.2f}), not epoch "
                             "{best}'s ({best_val:.2f}). Either the kept weights are never loaded back "
                             "(model.load_state_dict(best_weights) after the last epoch), or they were kept as "
@@ -354,13 +383,56 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
     if val_mse ** 0.5 > LOOP_LEVEL:
         return wrong(tr("after {epochs} epochs the validation RMSE is {val_rmse:.2f} k USD, above the {level:.0f} k "
                         "USD a correct loop reaches.", epochs=LOOP_EPOCHS, val_rmse=val_mse ** 0.5, level=LOOP_LEVEL))
-    return correct(tr("on a split you had not seen, {epochs} epochs of {per_epoch} batches: training loss "
-                      "{first:.1f} -> {last:.1f}; the best epoch, {best}, has validation RMSE {val_rmse:.2f} k USD "
-                      "(below {level:.0f}; the last epoch's is {last_rmse:.2f}), and the model holds its weights. "
-                      "Every batch ran in training mode with fresh gradients; every validation pass in evaluation "
-                      "mode without them.",
-                      epochs=LOOP_EPOCHS, per_epoch=per_epoch, first=train_losses[0], last=train_losses[-1],
+    return correct(tr("on a split you had not seen, with patience {patience}: the loop stopped after epoch "
+                      "{epochs} of at most {max_epochs}, {patience} epochs without a new lowest validation loss, "
+                      "with {per_epoch} batches an epoch; training loss {first:.1f} -> {last:.1f}; the best epoch, "
+                      "{best}, has validation RMSE {val_rmse:.2f} k USD (below {level:.0f}; the last epoch's is "
+                      "{last_rmse:.2f}), and the model holds its weights. Every batch ran in training mode with "
+                      "fresh gradients; every validation pass in evaluation mode without them.",
+                      patience=LOOP_PATIENCE, epochs=ran, max_epochs=LOOP_EPOCHS, per_epoch=per_epoch,
+                      first=train_losses[0], last=train_losses[-1],
                       best=best_epoch, val_rmse=val_mse ** 0.5, level=LOOP_LEVEL, last_rmse=val_losses[-1] ** 0.5))
+
+
+def _stopping_mistake(val_losses: list[float], ran: int, stop: int | None) -> Verdict | None:
+    """Names why the loop stopped after epoch ``ran`` when its own ``val_losses`` say ``stop`` (None: they never
+    call for a stop, so the loop should have run all epochs)."""
+    def lowest_before(epoch: int) -> int:  # the best epoch (from 1) among the first ``epoch``
+        return min(range(epoch), key=lambda i: val_losses[i]) + 1
+
+    if stop is not None and ran > stop:
+        best = lowest_before(stop)
+        if ran == stop + 1:
+            return wrong(tr("your loop stopped after epoch {ran}, one epoch late: by epoch {stop} the validation loss "
+                            "had not improved on epoch {best}'s for {patience} epochs in a row, so stop there. Check "
+                            "the comparison: stop when the count reaches patience (==), not when it passes it.",
+                            ran=ran, stop=stop, best=best, patience=LOOP_PATIENCE))
+        if ran == LOOP_EPOCHS:
+            return wrong(tr("your loop ran all {epochs} epochs: it never stopped. By epoch {stop} the validation loss "
+                            "had not improved on epoch {best}'s for {patience} epochs in a row. Count the epochs since "
+                            "the lowest validation loss so far (not since the previous epoch's), and break out of the "
+                            "loop over the epochs when the count reaches patience.",
+                            epochs=LOOP_EPOCHS, stop=stop, best=best, patience=LOOP_PATIENCE))
+        return wrong(tr("your loop stopped after epoch {ran}, but by epoch {stop} the validation loss had not improved "
+                        "on epoch {best}'s for {patience} epochs in a row: count the epochs since the lowest "
+                        "validation loss so far, not since the previous epoch's.",
+                        ran=ran, stop=stop, best=best, patience=LOOP_PATIENCE))
+    best = lowest_before(ran)
+    if ran == _stop_epoch(val_losses, LOOP_PATIENCE, "early") and ran - best == LOOP_PATIENCE - 1:
+        return wrong(tr("your loop stopped after epoch {ran}, one epoch early: the lowest validation loss came in "
+                        "epoch {best}, so only {waited} of the {patience} epochs of patience had passed. Check "
+                        "where the count starts and the comparison (count == patience).",
+                        ran=ran, best=best, waited=ran - best, patience=LOOP_PATIENCE))
+    if ran == _stop_epoch(val_losses, LOOP_PATIENCE, "no reset"):
+        return wrong(tr("your loop stopped after epoch {ran}, when only {waited} of the {patience} epochs of "
+                        "patience had passed since its lowest validation loss (epoch {best}): the count of epochs "
+                        "without improvement is never set back to 0 when the validation loss improves, so it adds "
+                        "up every bad epoch since the start.", ran=ran, waited=ran - best, best=best,
+                        patience=LOOP_PATIENCE))
+    return wrong(tr("your loop stopped after epoch {ran}, when only {waited} of the {patience} epochs of patience "
+                    "had passed since its lowest validation loss (epoch {best}): stop only after {patience} epochs "
+                    "in a row without a new lowest validation loss.",
+                    ran=ran, waited=ran - best, best=best, patience=LOOP_PATIENCE))
 
 
 # Exercise 4: when did overfitting cost more than the model is worth?
@@ -412,7 +484,14 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
         return wrong(tr("on a history whose model never beats the baseline ({baseline:.1f}), the first epoch after "
                         "the best one (4) is already above it: 5, but your function returned {got!r}.",
                         baseline=_WEAK_BASELINE_RMSE, got=weak))
-    calm = student(first_epoch_above, _history(_VAL_LOSS[:6], _TRAIN_LOSS[:6]), _BASELINE_RMSE)
+    try:
+        calm = student(first_epoch_above, _history(_VAL_LOSS[:6], _TRAIN_LOSS[:6]), _BASELINE_RMSE)
+    except StudentError as error:
+        if not isinstance(error.error, IndexError):
+            raise
+        return wrong(tr("on a history whose validation RMSE stays below the baseline after the best epoch, your "
+                        "code raised IndexError: no later epoch is above the baseline in this history, so there is "
+                        "no row to read. Return None then."))
     if calm is not None:
         return wrong(tr("on a history whose validation RMSE stays below the baseline after the best epoch, your "
                         "function returned {got!r}: return None when no such epoch exists.", got=calm))
@@ -452,7 +531,11 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
     torch.manual_seed(DRILL_SEED)  # the core forked the random state: the student's session is unaffected
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = student(train_fixed, splits.X_train, splits.y_train)
+        try:
+            model = student(train_fixed, splits.X_train, splits.y_train)
+        except NotAttempted:  # the letter is answered, the fix not yet
+            return wrong(tr("b is the right letter. The fix is still to do: train_fixed still raises "
+                            "NotImplementedError; write it to train the drill's model with the bug fixed."))
     if not isinstance(model, nn.Module):
         return wrong(tr("train_fixed should return the trained model, got {type_name}.",
                         type_name=type(model).__name__))
