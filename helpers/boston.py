@@ -40,6 +40,14 @@ class SharedList(list):
             "first (list(FEATURES)) and change the copy."
         ))
 
+    def __copy__(self) -> list[str]:
+        """``copy.copy(FEATURES)``: a plain list the learner may change (not a refusing copy)."""
+        return list(self)
+
+    def __deepcopy__(self, memo: dict) -> list[str]:
+        """``copy.deepcopy(FEATURES)``: a plain list, as ``list(FEATURES)``."""
+        return list(self)
+
     append = extend = insert = remove = _refuse  # type: ignore[assignment]
     pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]

@@ -71,6 +71,20 @@ def per_row(train, other):
     return tuple((x - x.mean(dim=1, keepdim=True)) / x.std(dim=1, correction=0, keepdim=True) for x in (train, other))
 
 
+def per_row_flat(train, other):
+    """dim=1 without keepdim: (N,) statistics against an (N, F) table raise before anything returns."""
+    return tuple((x - train.mean(dim=1)) / train.std(dim=1, correction=0) for x in (train, other))
+
+
+def other_unscaled(train, other):
+    mean, std = train.mean(dim=0), train.std(dim=0, correction=0)
+    return (train - mean) / std, other
+
+
+def own_statistics_sample_std(train, other):
+    return tuple((x - x.mean(dim=0)) / x.std(dim=0) for x in (train, other))
+
+
 def test_exercise_1_solution_passes(session_untouched):
     assert check.exercise_1(standardize).status == CORRECT
 
@@ -81,6 +95,9 @@ def test_exercise_1_solution_passes(session_untouched):
     (all_rows, "leak into the scaling"),
     (whole_table, "per column"),
     (per_row, "per ROW"),
+    (per_row_flat, "per ROW"),
+    (other_unscaled, "second table came back unscaled"),
+    (own_statistics_sample_std, "TRAINING mean and std"),  # the bigger mistake first, not "almost"
 ])
 def test_exercise_1_wrong_answers_get_their_hint(answer, fragment, session_untouched):
     feedback = check.exercise_1(answer)
@@ -126,6 +143,21 @@ def test_exercise_2_names_a_layer_chain_that_does_not_fit(session_untouched):
 def test_exercise_2_wrong_answers_get_their_hint(features, inputs, fragment, session_untouched):
     feedback = check.exercise_2(features, fresh_model(inputs))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+def test_exercise_2_names_a_layer_after_the_price(session_untouched):
+    """The next lesson's model ends in nn.Sigmoid(); here it would squeeze every price into (0, 1)."""
+    with torch.random.fork_rng():
+        model = nn.Sequential(*fresh_model(12), nn.Sigmoid())
+    feedback = check.exercise_2(list(NO_B), model)
+    assert feedback.status == WRONG and "(Sigmoid)" in feedback.message and "nothing after it" in feedback.message
+
+
+@pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy, list, lambda x: x.copy(), lambda x: x[:]])
+def test_exercise_2_every_usual_copy_of_the_shared_list_is_a_plain_list(copier):
+    mine = copier(FEATURES)
+    mine.remove("B")
+    assert type(mine) is list and "B" not in mine and "B" in FEATURES
 
 
 def test_exercise_2_the_shared_list_refuses_the_alias_slip():
@@ -259,7 +291,7 @@ def test_exercise_3_tensors_instead_of_numbers_and_wrong_lengths(session_untouch
 
 
 def first_epoch_above(history, baseline_rmse, *, after_best=True, unit="rmse", label="epoch", empty=None,
-                      best="epoch"):
+                      best="epoch", inclusive=False):
     """The solution, or a usual mistake: ``after_best=False`` looks from epoch 1, ``unit="mse"`` compares the MSE
     with the baseline RMSE, ``label="row"`` returns the row label, ``empty`` is what it returns when none,
     ``best="idxmin"`` takes idxmin()'s row label for the best epoch (one less than the epoch)."""
@@ -268,7 +300,8 @@ def first_epoch_above(history, baseline_rmse, *, after_best=True, unit="rmse", l
     else:
         best = history.loc[history["val_loss"].idxmin(), "epoch"] if after_best else 0
     value = history["val_loss"] ** 0.5 if unit == "rmse" else history["val_loss"]
-    later = history[(history["epoch"] > best) & (value > baseline_rmse)]
+    after = history["epoch"] >= best if inclusive else history["epoch"] > best
+    later = history[after & (value > baseline_rmse)]
     if len(later) == 0:
         return empty
     return int(later["epoch"].iloc[0]) if label == "epoch" else int(later.index[0])
@@ -283,7 +316,8 @@ def test_exercise_4_solution_passes(session_untouched):
     ({"after_best": False}, "not overfitting"), ({"unit": "mse"}, "square root of val_loss"),
     ({"label": "row"}, "row label"), ({"empty": 9}, "return None when no such epoch"),
     ({"best": "idxmin"}, "idxmin() is the row label (3 for epoch 4)"),
-], ids=["from epoch 1", "MSE against RMSE", "row label", "never None", "idxmin as the best epoch"])
+    ({"inclusive": True}, "epoch > best, not >="),
+], ids=["from epoch 1", "MSE against RMSE", "row label", "never None", "idxmin as the best epoch", ">= best"])
 def test_exercise_4_wrong_answers_get_their_hint(mistake, fragment, session_untouched):
     feedback = check.exercise_4(lambda history, baseline: first_epoch_above(history, baseline, **mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
@@ -329,7 +363,7 @@ def test_exercise_5_fixed_run_passes(bug, session_untouched):
     ("learning rate", train, "not 'a'"),
     ("shape", train, 'one letter: "a", "b", "c" or "d"'),
     ("b", lambda X, y: train(X, y, epochs=30, flat=True), "symptom is still there"),
-    ("b", lambda X, y: train(X, y, epochs=33), "barely better than predicting the mean"),  # 5.85 against 7.78
+    ("b", lambda X, y: train(X, y, epochs=33), "little or no better than predicting the mean"),  # 5.85 against 7.78
     ("b", lambda X, y: train(X, y, lr=1e-4), "is worse than predicting the mean"),  # 22.26 against 7.78
 ], ids=["wrong letter", "wrong name", "not a letter", "still flat", "fixed but too little training",
         "fixed but the rate too low"])

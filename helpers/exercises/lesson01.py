@@ -48,38 +48,69 @@ def exercise_1(standardize: Callable) -> Verdict:
     gen = torch.Generator().manual_seed(101)
     train = torch.randn(60, 4, generator=gen) * torch.tensor([1.0, 10.0, 100.0, 0.1]) + 5.0
     other = torch.randn(20, 4, generator=gen) * 3.0 + 40.0  # new rows whose own statistics differ
-    result = student(standardize, train.clone(), other.clone())
+    try:
+        result = student(standardize, train.clone(), other.clone())
+    except StudentError:
+        # statistics per ROW (dim=1) have one value per training row, so they do not fit a (60, 4) table:
+        # try once more on square (4, 4) tables, where they do, to name that mistake
+        square = train[:4].clone()
+        try:
+            per_row = student(standardize, square.clone(), other[:4].clone())
+        except StudentError:
+            per_row = None
+        if isinstance(per_row, (tuple, list)) and len(per_row) == 2 and _per_row(torch.as_tensor(per_row[0]),
+                                                                                  square):
+            return wrong(tr("you computed a mean and std per ROW (dim=1): the statistics belong to each column, so "
+                            "reduce over the rows with dim=0."))
+        raise
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         return wrong(tr("return two tensors: (train_scaled, other_scaled)."))
     got_train, got_other = (torch.as_tensor(t).float() for t in result)
-    mean, std = train.mean(dim=0), train.std(dim=0, correction=0)
+    mean, std, sample_std = train.mean(dim=0), train.std(dim=0, correction=0), train.std(dim=0)
     if _close(got_train, (train - mean) / std) and _close(got_other, (other - mean) / std):
         return correct(tr("training columns now have mean {train_mean:+.3f} and std {train_std:.3f}; the other "
                           "rows' mean is {other_mean:+.1f}, far from 0, and rightly so: the checker drew them far "
                           "from the training rows on purpose (around 40 instead of 5), and you scaled them with the "
                           "training numbers, not their own.",
-                          train_mean=got_train.mean(), train_std=got_train.std(dim=0, correction=0).mean(),
-                          other_mean=got_other.mean()))
-    if _close(got_train, (train - mean) / train.std(dim=0)):
+                          train_mean=round(got_train.mean().item(), 3) + 0.0,  # never "-0.000"
+                          train_std=got_train.std(dim=0, correction=0).mean(), other_mean=got_other.mean()))
+    if _close(got_other, other):
+        return wrong(tr("the second table came back unscaled: scale it too, with the training mean and std."))
+    if _close(got_train, (train - mean) / sample_std) and _close(got_other, (other - mean) / sample_std):
         return wrong(tr("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), which "
                         "divides by N, as boston_splits does."))
     both = torch.cat([train, other])
-    if _close(got_other, (other - both.mean(dim=0)) / both.std(dim=0, correction=0), 1e-3):
+    if any(_close(got_other, (other - both.mean(dim=0)) / s, 1e-3)
+           for s in (both.std(dim=0, correction=0), both.std(dim=0))):
         return wrong(tr("you used the statistics of all rows: the other rows leak into the scaling. Compute mean "
                         "and std from the training rows only."))
-    if _close(got_other, (other - other.mean(dim=0)) / other.std(dim=0, correction=0), 1e-3):
+    if any(_close(got_other, (other - other.mean(dim=0)) / s, 1e-3)
+           for s in (other.std(dim=0, correction=0), other.std(dim=0))):
         return wrong(tr("the other rows were scaled with their own mean and std. Apply the TRAINING mean and std to "
                         "both: the model must see new rows exactly as training prepared them."))
     if _close(got_train, (train - train.mean()) / train.std(correction=0), 1e-3):
         return wrong(tr("one mean and one std for the whole table: compute them per column, with x.mean(dim=0) and "
                         "x.std(dim=0, correction=0)."))
-    if _close(got_train, (train - train.mean(dim=1, keepdim=True)) / train.std(dim=1, correction=0, keepdim=True),
-              1e-3):
+    if _per_row(got_train, train):
         return wrong(tr("you computed a mean and std per ROW (dim=1): the statistics belong to each column, so "
                         "reduce over the rows with dim=0."))
     return wrong(tr("expected (x - mean) / std with the mean and std of each training column (shapes: got "
                     "{got_train_shape} and {got_other_shape}).",
                     got_train_shape=tuple(got_train.shape), got_other_shape=tuple(got_other.shape)))
+
+
+def _per_row(got: torch.Tensor, train: torch.Tensor) -> bool:
+    """Whether ``got`` (N, F) is ``train`` scaled with statistics taken per row (``dim=1``, either std), kept as a
+    column (``keepdim=True``) or, on a square table, broadcast along the rows."""
+    if got.shape != train.shape:
+        return False
+    candidates = []
+    for correction in (0, 1):
+        mean, std = train.mean(dim=1, keepdim=True), train.std(dim=1, correction=correction, keepdim=True)
+        candidates.append((train - mean) / std)
+        if train.shape[0] == train.shape[1]:
+            candidates.append((train - mean.view(-1)) / std.view(-1))
+    return any(_close(got.float(), candidate, 1e-3) for candidate in candidates)
 
 
 # Exercise 2: drop the column B
@@ -116,6 +147,12 @@ def exercise_2(features_no_b: list[str], model_no_b: nn.Module) -> Verdict:
                             "nn.Linear(12, 30), 12 inputs now that B is gone."))
         return wrong(tr("the first layer takes {got} inputs; with B gone there are 12: nn.Linear(12, 30).",
                         got=linears[0].in_features))
+    extra = [type(m).__name__ for m in model_no_b.modules()
+             if not list(m.children()) and not isinstance(m, (nn.Linear, nn.ReLU))]
+    if extra:
+        return wrong(tr("the network has layers the source's does not ({names}): it is nn.Linear and nn.ReLU only, "
+                        "and it ends with nn.Linear(8, 1), the price, with nothing after it.",
+                        names=", ".join(extra)))
     relus = sum(isinstance(m, nn.ReLU) for m in model_no_b.modules())
     if ([m.out_features for m in linears] != [30, 15, 8, 1] or [m.in_features for m in linears] != [12, 30, 15, 8]
             or relus != 3 or any(m.bias is None for m in linears)):
@@ -446,8 +483,9 @@ _BASELINE_RMSE = 6.0  # MSE 36
 _WEAK_BASELINE_RMSE = 2.0
 
 
-def _history(val_loss: list[float], train_loss: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"epoch": range(1, len(val_loss) + 1), "train_loss": train_loss, "val_loss": val_loss})
+def _history(val_loss: list[float], train_loss: list[float], first: int = 1) -> pd.DataFrame:
+    epochs = range(first, first + len(val_loss))
+    return pd.DataFrame({"epoch": epochs, "train_loss": train_loss, "val_loss": val_loss})
 
 
 @checker("Exercise 4")
@@ -476,6 +514,11 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
                         "whose RMSE (the square root of val_loss) is above {baseline:.1f} is another one.",
                         epoch=epoch, baseline=_BASELINE_RMSE))
     weak = student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS), _WEAK_BASELINE_RMSE)
+    if weak is not None and weak == 4 and student(
+            first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS, first=11), _WEAK_BASELINE_RMSE) == 14:
+        # on epochs 11 to 19 (row labels 0 to 8) a row label read as the epoch gives 11, not the best one, 14
+        return wrong(tr("on a history whose best epoch, 4, is still above the baseline, your function returned the "
+                        "best epoch itself: keep only the epochs strictly after it (epoch > best, not >=)."))
     if weak is not None and weak == 4:
         return wrong(tr("on a history whose best epoch, 4, is still above the baseline, your function returned the "
                         "best epoch itself: history['val_loss'].idxmin() is the row label (3 for epoch 4), not the "
@@ -516,9 +559,9 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
     if letter not in BUGS:
         return wrong(tr('answer with one letter: "a", "b", "c" or "d" (got {bug!r}).', bug=bug))
     if letter == "a":
-        return wrong(tr("not 'a': a learning rate too high makes the loss jump or blow up, and the model settles "
-                        "nowhere; this one settles, on one number. With only the real bug fixed, the same rate, "
-                        "0.01, trains well. Look at what goes into the loss."))
+        return wrong(tr("not 'a': with only the real bug fixed, the same learning rate, 0.01, and the same 300 "
+                        "epochs train well, so the rate is not what holds this run back. Look at what goes into the "
+                        "loss."))
     if letter == "c":
         return wrong(tr("not 'c': dead ReLUs can flatten the predictions, but then fixing the real bug alone would "
                         "not help, and it does: the same layers, the same rate and epochs then learn well. Look at "
@@ -556,9 +599,9 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
             return wrong(tr("the shapes match now, but validation RMSE {model_rmse:.2f} k USD is worse than "
                             "predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, "
                             "change only the bug.", model_rmse=model_rmse, mean_rmse=mean_rmse))
-        return wrong(tr("the shapes match now, but validation RMSE {model_rmse:.2f} k USD is barely better than "
-                        "predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, change "
-                        "only the bug.", model_rmse=model_rmse, mean_rmse=mean_rmse))
+        return wrong(tr("the shapes match now, but validation RMSE {model_rmse:.2f} k USD is little or no better "
+                        "than predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, "
+                        "change only the bug.", model_rmse=model_rmse, mean_rmse=mean_rmse))
     return correct(tr("rerun on a new split: validation RMSE {model_rmse:.2f} k USD against {mean_rmse:.2f} for "
                       "predicting the mean, and the predictions now spread like the prices.",
                       model_rmse=model_rmse, mean_rmse=mean_rmse))
