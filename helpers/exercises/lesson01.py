@@ -312,7 +312,7 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
         pred, target = flat[0]
         return wrong(tr("the loss compared predictions of shape {pred} with targets of shape {target}: the two "
                         "broadcast into a table that compares every prediction with every price. Pass the targets "
-                        "as the loader gives them, (B, 1).", pred=pred, target=target))
+                        "as the loader gives them, (n, 1).", pred=pred, target=target))
     if not watch.losses:
         return wrong(tr("the loss_fn passed to train_loop was never called: compute each loss with "
                         "loss_fn(prediction, label)."))
