@@ -143,6 +143,15 @@ def test_feedback_is_wrapped_for_the_notebook_page_but_a_traceback_is_not():
     assert lines[-1] == "  File " + "x" * 150
 
 
+def test_feedback_shows_code_without_the_backticks_that_mark_it():
+    """The Korean messages mark code with backticks (tests/test_korean_terms.py reads them); the learner's
+    plain-text line shows the code alone."""
+    from helpers.exercises import Feedback
+
+    shown = repr(Feedback("Exercise 1", WRONG, "타깃은 `(n, 1)` 모양으로, `y.view(-1, 1)`처럼 넘기세요."))
+    assert "`" not in shown and "(n, 1) 모양으로, y.view(-1, 1)처럼" in shown
+
+
 def test_the_checker_keeps_the_check_functions_name_and_docstring():
     assert check_double.__name__ == "check_double"
     assert check_double.__doc__ == "Checks a function that doubles a number."
@@ -158,7 +167,7 @@ def test_in_korean_the_statuses_and_the_exercise_name_are_korean_but_the_constan
     assert repr(right) == "[ok] 연습 1: 정답. double(21) == 42."
     assert repr(wrong_answer) == "[x] 연습 1: 아직 맞지 않음. double(21) gave 23; multiply by 2."
     assert repr(untouched) == (
-        "[ ] 연습 1: 아직 풀지 않음. `# YOUR CODE HERE` 표시가 있는 줄을 채운 뒤 이 셀을 실행하세요.")
+        "[ ] 연습 1: 아직 풀지 않음. # YOUR CODE HERE 표시가 있는 줄을 채운 뒤 이 셀을 실행하세요.")
     named = core.Feedback("Exercise 6 (diagnose this run)", WRONG, "…")
     assert repr(named).startswith("[x] 연습 6 (실행 진단): 아직 맞지 않음.")
     assert repr(core.Feedback("Warm-up", CORRECT, "ok")) == "[ok] Warm-up: 정답. ok", "other names are shown as given"

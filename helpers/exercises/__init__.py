@@ -154,8 +154,10 @@ class Feedback:
 
     def __repr__(self) -> str:
         """One paragraph wrapped at 100 columns (JupyterLab would break long lines mid-word; a Hangul
-        character takes two), in the active language; a checker bug's traceback follows unwrapped."""
+        character takes two), in the active language; a checker bug's traceback follows unwrapped.
+        Backticks that mark code in a message (the Korean ones use them) are not shown: plain text."""
         first, _, rest = self.message.partition("\n")
+        first = re.sub(r"`([^`\n]+)`", r"\1", first)
         head = f"{_MARKS[self.status]} {_exercise_text(self.exercise)}: {_status_text(self.status)}. {first}"
         return _wrap(head) + (f"\n{rest}" if rest else "")
 
