@@ -85,6 +85,14 @@ def own_statistics_sample_std(train, other):
     return tuple((x - x.mean(dim=0)) / x.std(dim=0) for x in (train, other))
 
 
+def centred_only(train, other):
+    return train - train.mean(dim=0), other - train.mean(dim=0)
+
+
+def scaled_only(train, other):
+    return train / train.std(dim=0, correction=0), other / train.std(dim=0, correction=0)
+
+
 def test_exercise_1_solution_passes(session_untouched):
     assert check.exercise_1(standardize).status == CORRECT
 
@@ -98,6 +106,8 @@ def test_exercise_1_solution_passes(session_untouched):
     (per_row_flat, "per ROW"),
     (other_unscaled, "second table came back unscaled"),
     (own_statistics_sample_std, "TRAINING mean and std"),  # the bigger mistake first, not "almost"
+    (centred_only, "did not divide by its std"),
+    (scaled_only, "did not subtract its mean"),
 ])
 def test_exercise_1_wrong_answers_get_their_hint(answer, fragment, session_untouched):
     feedback = check.exercise_1(answer)
@@ -158,6 +168,13 @@ def test_exercise_2_every_usual_copy_of_the_shared_list_is_a_plain_list(copier):
     mine = copier(FEATURES)
     mine.remove("B")
     assert type(mine) is list and "B" not in mine and "B" in FEATURES
+
+
+def test_exercise_2_a_list_method_s_none_beside_a_model_is_named(session_untouched):
+    """features_no_b = list(FEATURES).remove("B") is None: with a model given, that is a slip, not 'not attempted'."""
+    feedback = check.exercise_2(list(FEATURES).remove("B"), fresh_model(12))
+    assert feedback.status == WRONG and "features_no_b is still None" in feedback.message, feedback
+    assert "list.remove()" in feedback.message
 
 
 def test_exercise_2_the_shared_list_refuses_the_alias_slip():
@@ -321,6 +338,17 @@ def test_exercise_4_solution_passes(session_untouched):
 def test_exercise_4_wrong_answers_get_their_hint(mistake, fragment, session_untouched):
     feedback = check.exercise_4(lambda history, baseline: first_epoch_above(history, baseline, **mistake))
     assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+def test_exercise_4_the_precedence_slip_is_pointed_at(session_untouched):
+    """history["epoch"] > best & (...) compares with best & (...): & binds tighter than >."""
+    def precedence(history, baseline_rmse):
+        best = history.loc[history["val_loss"].idxmin(), "epoch"]
+        later = history[history["epoch"] > best & (history["val_loss"] ** 0.5 > baseline_rmse)]
+        return None if later.empty else int(later["epoch"].iloc[0])
+
+    feedback = check.exercise_4(precedence)
+    assert feedback.status == WRONG and "own parentheses" in feedback.message, feedback
 
 
 def test_exercise_4_forgetting_none_is_named_not_an_index_error(session_untouched):

@@ -256,14 +256,22 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
         @functools.wraps(check)
         def run(*args: Any, **kwargs: Any) -> Feedback:
             try:
-                signature.bind(*args, **kwargs)
+                bound = signature.bind(*args, **kwargs)
             except TypeError as exc:  # the student edited the check line: tell them how it reads
                 return Feedback(exercise, WRONG, tr(
                     "the check line was changed ({error}): write it as check.{name}({parameters}), as the "
                     "exercise gives it.", error=exc, name=check.__name__, parameters=", ".join(signature.parameters),
                 ))
             values = (*args, *kwargs.values())
-            if any(value is None for value in values):
+            missing = [name for name, value in bound.arguments.items() if value is None]
+            if missing and any(value is not None and not inspect.isfunction(value) for value in values):
+                # an answer given beside a None (a scaffold's function may still be untouched): the None is a slip,
+                # often the return value of a method that changes its object in place
+                return Feedback(exercise, WRONG, tr(
+                    "{names} is still None. If you assigned the result of a method such as list.remove() or "
+                    "list.sort(): those change the list in place and return None, so keep the list itself.",
+                    names=", ".join(missing)))
+            if missing:
                 return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
             try:
                 with _session_kept(values):

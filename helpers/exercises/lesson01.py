@@ -88,6 +88,10 @@ def exercise_1(standardize: Callable) -> Verdict:
            for s in (other.std(dim=0, correction=0), other.std(dim=0))):
         return wrong(tr("the other rows were scaled with their own mean and std. Apply the TRAINING mean and std to "
                         "both: the model must see new rows exactly as training prepared them."))
+    if _close(got_train, train - mean, 1e-3):
+        return wrong(tr("you subtracted each column's mean but did not divide by its std: (x - mean) / std."))
+    if _close(got_train, train / std, 1e-3):
+        return wrong(tr("you divided by each column's std but did not subtract its mean first: (x - mean) / std."))
     if _close(got_train, (train - train.mean()) / train.std(correction=0), 1e-3):
         return wrong(tr("one mean and one std for the whole table: compute them per column, with x.mean(dim=0) and "
                         "x.std(dim=0, correction=0)."))
@@ -503,7 +507,9 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
         return wrong(tr("return one epoch number (an int) or None, got {got!r}.", got=result))
     if epoch == 1:
         return wrong(tr("epoch 1: the untrained model misses by more than the baseline too, but that is not "
-                        "overfitting. Look only at the epochs after the best one (the lowest validation loss)."))
+                        "overfitting. Look only at the epochs after the best one (the lowest validation loss). If "
+                        "your condition does: in pandas & binds tighter than > and ==, so put each comparison in "
+                        "its own parentheses."))
     if epoch == 6:
         return wrong(tr("6 is the row label (counted from 0) of epoch 7: read the row's 'epoch' column."))
     if epoch == 5:
