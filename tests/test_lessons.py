@@ -115,3 +115,17 @@ def test_every_link_to_a_notebook_resolves_within_its_edition(path):
             elif korean != ((ROOT / "notebooks" / "ko") in resolved.parents) and resolved.name != path.name:
                 bad.append(f"{target}: {resolved.relative_to(ROOT)} is in the other edition")
     assert bad == [], f"{path.relative_to(ROOT)}: {bad}"
+
+
+MARKDOWN_PAGES = [ROOT / "README.md", ROOT / "README.ko.md", *sorted((ROOT / "docs").glob("*/*.md"))]
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS + MARKDOWN_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_tilde_strikes_text_through(path):
+    """JupyterLab and GitHub read two single tildes in a paragraph as strikethrough: the Korean ranges '0~29' and
+    '1.03~2.7배' came out crossed out (a reviewer's screenshot). Outside code, a tilde is escaped: '0\\~29'."""
+    texts = markdown_cells(path) if path.suffix == ".ipynb" else [path.read_text(encoding="utf-8")]
+    bare = [line for text in texts
+            for line in re.sub(r"```.*?```|`[^`\n]+`", " ", text, flags=re.DOTALL).splitlines()
+            if re.search(r"(?<!\\)~", line)]
+    assert bare == [], f"{path.relative_to(ROOT)}: escape these tildes as \\~: {bare[:3]}"
