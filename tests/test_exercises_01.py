@@ -177,6 +177,11 @@ def test_exercise_2_a_list_method_s_none_beside_a_model_is_named(session_untouch
     assert "list.remove()" in feedback.message
 
 
+def test_exercise_2_a_model_still_none_beside_a_list_is_asked_for(session_untouched):
+    feedback = check.exercise_2(list(NO_B), None)
+    assert feedback.status == WRONG and feedback.message == "model_no_b is still None: fill it in too.", feedback
+
+
 def test_exercise_2_the_shared_list_refuses_the_alias_slip():
     alias = FEATURES
     with pytest.raises(TypeError, match="copy"):

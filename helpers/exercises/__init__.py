@@ -265,12 +265,15 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
             values = (*args, *kwargs.values())
             missing = [name for name, value in bound.arguments.items() if value is None]
             if missing and any(value is not None and not inspect.isfunction(value) for value in values):
-                # an answer given beside a None (a scaffold's function may still be untouched): the None is a slip,
-                # often the return value of a method that changes its object in place
-                return Feedback(exercise, WRONG, tr(
-                    "{names} is still None. If you assigned the result of a method such as list.remove() or "
-                    "list.sort(): those change the list in place and return None, so keep the list itself.",
-                    names=", ".join(missing)))
+                # an answer given beside a None (a scaffold's function may still be untouched): the None is left to
+                # fill in, or, for a list, often the return value of a method that changes the list in place
+                names = ", ".join(missing)
+                if any("list" in str(signature.parameters[name].annotation) for name in missing):
+                    return Feedback(exercise, WRONG, tr(
+                        "{names} is still None. If you assigned the result of a method such as list.remove() or "
+                        "list.sort(): those change the list in place and return None, so keep the list itself.",
+                        names=names))
+                return Feedback(exercise, WRONG, tr("{names} is still None: fill it in too.", names=names))
             if missing:
                 return Feedback(exercise, NOT_ATTEMPTED, _fill_in())
             try:
