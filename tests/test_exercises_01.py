@@ -28,13 +28,13 @@ def untouched(*args):
 
 def test_every_untouched_scaffold_reads_not_attempted(session_untouched):
     for feedback in (check.exercise_1(untouched), check.exercise_1(None), check.exercise_2(None, None),
-                     check.exercise_3(untouched), check.exercise_4(untouched), check.exercise_5(None, untouched)):
+                     check.exercise_3(untouched), check.exercise_4(untouched), check.exercise_5(None, None, untouched)):
         assert feedback.status == NOT_ATTEMPTED, feedback
 
 
 @pytest.mark.parametrize("bug", ["b", "target shape"])
 def test_exercise_5_the_right_letter_with_the_fix_still_to_do(bug, session_untouched):
-    feedback = check.exercise_5(bug, untouched)
+    feedback = check.exercise_5(bug, (324, 324), untouched)
     assert feedback.status == WRONG and "b is the right letter" in feedback.message, feedback
     assert "train_fixed still raises NotImplementedError" in feedback.message, feedback
 
@@ -387,7 +387,7 @@ def train(X, y, epochs=300, *, flat=False, lr=0.01):
 
 @pytest.mark.parametrize("bug", ["b", " B ", "target shape"])
 def test_exercise_5_fixed_run_passes(bug, session_untouched):
-    feedback = check.exercise_5(bug, train)
+    feedback = check.exercise_5(bug, (324, 324), train)
     assert feedback.status == CORRECT, feedback
 
 
@@ -401,7 +401,7 @@ def test_exercise_5_fixed_run_passes(bug, session_untouched):
 ], ids=["wrong letter", "wrong name", "not a letter", "still flat", "fixed but too little training",
         "fixed but the rate too low"])
 def test_exercise_5_wrong_answers_get_their_hint(bug, fixed, fragment, session_untouched):
-    feedback = check.exercise_5(bug, fixed)
+    feedback = check.exercise_5(bug, (324, 324), fixed)
     assert feedback.status == WRONG and fragment in feedback.message, feedback
 
 
@@ -417,10 +417,13 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     assert "correction=0" in check.exercise_1(sample_std).message
     named = check.exercise_2("CRIM", fresh_model(12))
     assert named.message == "features_no_b는 이름의 리스트여야 하는데, str입니다.", named
-    assert check.exercise_5("a", untouched).message.startswith("'a': 답이 아닙니다. ")
-    assert "천 달러" in check.exercise_5("b", train).message and "k USD" not in check.exercise_5("b", train).message
-    assert repr(check.exercise_5(None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
-    assert check.exercise_5("b", untouched).message.startswith("보기 'b'가 맞습니다."), check.exercise_5("b", untouched)
+    table = (324, 324)
+    assert check.exercise_5("a", table, untouched).message.startswith("'a': 답이 아닙니다. ")
+    fixed = check.exercise_5("b", table, train).message
+    assert "천 달러" in fixed and "k USD" not in fixed
+    assert repr(check.exercise_5(None, None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
+    fix_to_do = check.exercise_5("b", table, untouched)
+    assert fix_to_do.message.startswith("보기 'b'가 맞습니다."), fix_to_do
 
 
 def test_exercise_3_names_a_batch_left_on_another_device(session_untouched):
@@ -429,3 +432,48 @@ def test_exercise_3_names_a_batch_left_on_another_device(session_untouched):
     feedback = check.exercise_3(make_loop(), device="meta")
     assert feedback.status == WRONG, feedback
     assert "another device" in feedback.message and "data.to(device)" in feedback.message, feedback
+
+
+@pytest.mark.parametrize("shape, fragment", [
+    ((324, 1), "the shape of pred alone"), ((324,), "the shape of targets alone"),
+    ((3, 3), "Print (pred - targets).shape"), ("324x324", "Print (pred - targets).shape"),
+])
+def test_exercise_5_the_loss_table_s_shape_is_asked_and_its_usual_slips_named(shape, fragment, session_untouched):
+    """The letter is given away by torch's warning; the (N, N) table the loss averages is the reasoning."""
+    feedback = check.exercise_5("b", shape, train)
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+def test_exercise_5_accepts_the_shape_as_a_list_or_a_torch_size(session_untouched):
+    for shape in ([324, 324], torch.Size([324, 324])):
+        feedback = check.exercise_5("b", shape, train)
+        assert feedback.status == CORRECT and "(324, 324) table" in feedback.message, feedback
+
+
+def _later(history, best, condition):
+    later = history[condition]
+    return None if later.empty else int(later["epoch"].iloc[0])
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (lambda h, b: _later(h, 0, h["epoch"] > float(h.loc[h["val_loss"].idxmin(), "epoch"]) & (h["val_loss"] ** 0.5 > b)),
+     "own parentheses"),
+    (lambda h, b: _later(h, 0, (h["epoch"] > 4) and (h["val_loss"] ** 0.5 > b)), "use & (and |)"),
+    (lambda h, b: _later(h, 0, (h["epoch"] > 4) & (h["val_rmse"] > b)), "does not have (val_rmse)"),
+    (lambda h, b: _later(h, 0, (h.epoch > 4) & (h.val_rmse > b)), "does not have (val_rmse)"),
+], ids=["& before >", "and", "val_rmse column", "val_rmse attribute"])
+def test_exercise_4_pandas_errors_are_explained(answer, fragment, session_untouched):
+    feedback = check.exercise_4(answer)
+    assert feedback.status == WRONG and fragment in feedback.message, feedback
+
+
+def test_exercise_1_one_std_for_the_table_and_statistics_of_the_scaled_table_are_named(session_untouched):
+    def whole_std(train, other):
+        return tuple((x - train.mean(dim=0)) / train.std() for x in (train, other))
+
+    def rescaled(train, other):
+        train = (train - train.mean(dim=0)) / train.std(dim=0, correction=0)
+        return train, (other - train.mean(dim=0)) / train.std(dim=0, correction=0)
+
+    assert "one std for the whole table" in check.exercise_1(whole_std).message
+    assert "after it was already scaled" in check.exercise_1(rescaled).message

@@ -75,7 +75,9 @@ def exercise_1(standardize: Callable) -> Verdict:
                           train_mean=round(got_train.mean().item(), 3) + 0.0,  # never "-0.000"
                           train_std=got_train.std(dim=0, correction=0).mean(), other_mean=got_other.mean()))
     if _close(got_other, other):
-        return wrong(tr("the second table came back unscaled: scale it too, with the training mean and std."))
+        return wrong(tr("the second table came back unscaled: scale it too, with the training mean and std. (If you "
+                        "did scale it: were its mean and std taken from the training table after it was already "
+                        "scaled, so 0 and 1? Compute them once, before scaling anything.)"))
     if _close(got_train, (train - mean) / sample_std) and _close(got_other, (other - mean) / sample_std):
         return wrong(tr("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), which "
                         "divides by N, as boston_splits does."))
@@ -92,6 +94,9 @@ def exercise_1(standardize: Callable) -> Verdict:
         return wrong(tr("you subtracted each column's mean but did not divide by its std: (x - mean) / std."))
     if _close(got_train, train / std, 1e-3):
         return wrong(tr("you divided by each column's std but did not subtract its mean first: (x - mean) / std."))
+    if any(_close(got_train, (train - mean) / s, 1e-3) for s in (train.std(correction=0), train.std())):
+        return wrong(tr("one std for the whole table (x.std() without dim): compute it per column, with "
+                        "x.std(dim=0, correction=0), as the mean."))
     if _close(got_train, (train - train.mean()) / train.std(correction=0), 1e-3):
         return wrong(tr("one mean and one std for the whole table: compute them per column, with x.mean(dim=0) and "
                         "x.std(dim=0, correction=0)."))
@@ -496,7 +501,23 @@ def _history(val_loss: list[float], train_loss: list[float], first: int = 1) -> 
 def exercise_4(first_epoch_above: Callable) -> Verdict:
     """``first_epoch_above(history, baseline_rmse) -> int | None``: the first epoch after the best one (lowest
     ``val_loss``) whose validation RMSE is above ``baseline_rmse``; ``None`` when no later epoch is."""
-    result = student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS), _BASELINE_RMSE)
+    try:
+        result = student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS), _BASELINE_RMSE)
+    except StudentError as error:
+        missing_column = isinstance(error.error, AttributeError) and "'DataFrame' object" in str(error.error)
+        if isinstance(error.error, KeyError) or missing_column:
+            return wrong(tr("your code reads a column the history does not have ({column}): the checker's histories "
+                            "have the columns epoch, train_loss and val_loss, like the rows the loop stores. Compute "
+                            "the RMSE from val_loss.",
+                            column=str(error.error).split("'")[-2] if missing_column else error.error.args[0]))
+        if "ambiguous" in str(error.error):
+            return wrong(tr("pandas cannot combine two columns of True/False with and, or or not: use & (and |), "
+                            "with each comparison in its own parentheses."))
+        if isinstance(error.error, TypeError):
+            return wrong(tr("your code raised TypeError ({error}). If it combines comparisons with &: in pandas & "
+                            "binds tighter than > and ==, so put each comparison in its own parentheses.",
+                            error=error.error))
+        raise
     if result is None:
         return wrong(tr("None, but in this history the validation RMSE climbs back above the baseline "
                         "({baseline:.1f}) after the best epoch: the function should find that epoch.",
@@ -556,10 +577,19 @@ BUGS = {"a": "learning rate", "b": "target shape", "c": "dead ReLUs", "d": "too 
 DRILL_SEED = 2027  # a split the notebook never uses
 
 
+def _table_shape(table_shape: object) -> tuple | None:
+    """``table_shape`` as a tuple of ints (a tuple, list or torch.Size), or None when it is not one."""
+    try:
+        return tuple(int(n) for n in table_shape)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+
+
 @checker("Exercise 5")
-def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
-    """Name the planted bug by its letter in ``BUGS`` ("b"; its English name is accepted too), then rerun the
-    student's fixed ``train_fixed(X, y)`` on a new split."""
+def exercise_5(bug: str, table_shape: tuple, train_fixed: Callable) -> Verdict:
+    """Name the planted bug by its letter in ``BUGS`` ("b"; its English name is accepted too), give the shape of
+    ``pred - targets`` inside the drill's loss (N, N), then rerun the student's fixed ``train_fixed(X, y)`` on a
+    new split."""
     letter = {name: key for key, name in BUGS.items()}.get(bug, bug) if isinstance(bug, str) else bug
     letter = letter.strip().lower() if isinstance(letter, str) else letter
     if letter not in BUGS:
@@ -576,6 +606,17 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
         return wrong(tr("not 'd': more epochs would not move a model that already sits where its loss is lowest. "
                         "With only the real bug fixed, the same 300 epochs reach far below the baseline. Look at "
                         "what goes into the loss."))
+    rows = len(boston_splits("regression", seed=0).X_train)  # every seed's split has as many training rows
+    shape = _table_shape(table_shape)
+    if shape in ((rows, 1), (rows,)):
+        return wrong(tr("b is the right letter, but {shape} is the shape of {name} alone. Inside the loss, targets "
+                        "({rows},) is subtracted from pred ({rows}, 1): what does broadcasting make of that? Try "
+                        "torch.zeros(3, 1) - torch.zeros(3).", shape=shape, rows=rows,
+                        name="pred" if shape == (rows, 1) else "targets"))
+    if shape != (rows, rows):
+        return wrong(tr("b is the right letter, but table_shape should be the shape of pred - targets inside "
+                        "train_buggy's loss, with pred ({rows}, 1) and targets ({rows},), as a tuple; got {got!r}. "
+                        "Print (pred - targets).shape in a copy of train_buggy.", rows=rows, got=table_shape))
     splits = boston_splits("regression", seed=DRILL_SEED)
     torch.manual_seed(DRILL_SEED)  # the core forked the random state: the student's session is unaffected
     with warnings.catch_warnings(record=True) as caught:
@@ -608,6 +649,8 @@ def exercise_5(bug: str, train_fixed: Callable) -> Verdict:
         return wrong(tr("the shapes match now, but validation RMSE {model_rmse:.2f} k USD is little or no better "
                         "than predicting the mean ({mean_rmse:.2f}): keep the drill's learning rate and epochs, "
                         "change only the bug.", model_rmse=model_rmse, mean_rmse=mean_rmse))
-    return correct(tr("rerun on a new split: validation RMSE {model_rmse:.2f} k USD against {mean_rmse:.2f} for "
+    return correct(tr("the buggy loss averaged a ({rows}, {rows}) table that compares every prediction with every "
+                      "price, and that is smallest when each prediction is the mean price: the symptom. Your fix, "
+                      "rerun on a new split: validation RMSE {model_rmse:.2f} k USD against {mean_rmse:.2f} for "
                       "predicting the mean, and the predictions now spread like the prices.",
-                      model_rmse=model_rmse, mean_rmse=mean_rmse))
+                      rows=rows, model_rmse=model_rmse, mean_rmse=mean_rmse))
