@@ -104,7 +104,7 @@ def test_exercise_1_solution_passes(session_untouched):
     (whole_table, "per column"),
     (per_row, "per ROW"),
     (per_row_flat, "per ROW"),
-    (other_unscaled, "second table came back unscaled"),
+    (other_unscaled, "second table came back unchanged"),
     (own_statistics_sample_std, "TRAINING mean and std"),  # the bigger mistake first, not "almost"
     (centred_only, "did not divide by its std"),
     (scaled_only, "did not subtract its mean"),
@@ -476,4 +476,13 @@ def test_exercise_1_one_std_for_the_table_and_statistics_of_the_scaled_table_are
         return train, (other - train.mean(dim=0)) / train.std(dim=0, correction=0)
 
     assert "one std for the whole table" in check.exercise_1(whole_std).message
-    assert "after it was already scaled" in check.exercise_1(rescaled).message
+    assert "after that was already scaled" in check.exercise_1(rescaled).message
+
+
+def test_exercise_5_grades_the_letter_before_the_shape(session_untouched):
+    """The statement asks for the letter first: a wrong letter is rebutted with table_shape still None, and the
+    right one is told what comes next."""
+    assert check.exercise_5("a", None, untouched).message.startswith("not 'a'")
+    feedback = check.exercise_5("b", None, untouched)
+    assert feedback.status == WRONG and "Next, table_shape" in feedback.message, feedback
+    assert check.exercise_5(None, None, untouched).status == NOT_ATTEMPTED

@@ -243,11 +243,12 @@ def _session_kept(args: tuple[Any, ...]) -> Iterator[None]:
                     sub.training = training
 
 
-def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., Feedback]]:
+def checker(exercise: str, later: tuple[str, ...] = ()) -> Callable[[Callable[..., Verdict]], Callable[..., Feedback]]:
     """Turn ``check(*args) -> Verdict`` into ``exercise_N(*args) -> Feedback`` named ``exercise``.
 
     See the module's docstring for what the core decides: not attempted, whose error, the
-    session left as it was.
+    session left as it was. ``later`` names parameters a student answers after the others: once
+    another one is answered, a None there goes to ``check``, which grades what is answered first.
     """
 
     def wrap(check: Callable[..., Verdict]) -> Callable[..., Feedback]:
@@ -264,6 +265,10 @@ def checker(exercise: str) -> Callable[[Callable[..., Verdict]], Callable[..., F
                 ))
             values = (*args, *kwargs.values())
             missing = [name for name, value in bound.arguments.items() if value is None]
+            answered = [value for name, value in bound.arguments.items()
+                        if value is not None and name not in later and not inspect.isfunction(value)]
+            if answered:
+                missing = [name for name in missing if name not in later]
             if missing and any(value is not None and not inspect.isfunction(value) for value in values):
                 # an answer given beside a None (a scaffold's function may still be untouched): the None is left to
                 # fill in, or, for a list, often the return value of a method that changes the list in place

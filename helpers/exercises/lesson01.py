@@ -75,9 +75,9 @@ def exercise_1(standardize: Callable) -> Verdict:
                           train_mean=round(got_train.mean().item(), 3) + 0.0,  # never "-0.000"
                           train_std=got_train.std(dim=0, correction=0).mean(), other_mean=got_other.mean()))
     if _close(got_other, other):
-        return wrong(tr("the second table came back unscaled: scale it too, with the training mean and std. (If you "
-                        "did scale it: were its mean and std taken from the training table after it was already "
-                        "scaled, so 0 and 1? Compute them once, before scaling anything.)"))
+        return wrong(tr("the second table came back unchanged: either it was not scaled, or it was scaled with the "
+                        "mean and std of the training table after that was already scaled (0 and 1). Compute the "
+                        "training mean and std once, before scaling anything, and scale both tables with them."))
     if _close(got_train, (train - mean) / sample_std) and _close(got_other, (other - mean) / sample_std):
         return wrong(tr("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), which "
                         "divides by N, as boston_splits does."))
@@ -97,7 +97,7 @@ def exercise_1(standardize: Callable) -> Verdict:
     if any(_close(got_train, (train - mean) / s, 1e-3) for s in (train.std(correction=0), train.std())):
         return wrong(tr("one std for the whole table (x.std() without dim): compute it per column, with "
                         "x.std(dim=0, correction=0), as the mean."))
-    if _close(got_train, (train - train.mean()) / train.std(correction=0), 1e-3):
+    if any(_close(got_train, (train - train.mean()) / s, 1e-3) for s in (train.std(correction=0), train.std())):
         return wrong(tr("one mean and one std for the whole table: compute them per column, with x.mean(dim=0) and "
                         "x.std(dim=0, correction=0)."))
     if _per_row(got_train, train):
@@ -514,7 +514,7 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
             return wrong(tr("pandas cannot combine two columns of True/False with and, or or not: use & (and |), "
                             "with each comparison in its own parentheses."))
         if isinstance(error.error, TypeError):
-            return wrong(tr("your code raised TypeError ({error}). If it combines comparisons with &: in pandas & "
+            return wrong(tr("your code raised TypeError ({error}). If it combines comparisons with &: in Python & "
                             "binds tighter than > and ==, so put each comparison in its own parentheses.",
                             error=error.error))
         raise
@@ -529,7 +529,7 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
     if epoch == 1:
         return wrong(tr("epoch 1: the untrained model misses by more than the baseline too, but that is not "
                         "overfitting. Look only at the epochs after the best one (the lowest validation loss). If "
-                        "your condition does: in pandas & binds tighter than > and ==, so put each comparison in "
+                        "your condition does: in Python & binds tighter than > and ==, so put each comparison in "
                         "its own parentheses."))
     if epoch == 6:
         return wrong(tr("6 is the row label (counted from 0) of epoch 7: read the row's 'epoch' column."))
@@ -585,7 +585,7 @@ def _table_shape(table_shape: object) -> tuple | None:
         return None
 
 
-@checker("Exercise 5")
+@checker("Exercise 5", later=("table_shape",))
 def exercise_5(bug: str, table_shape: tuple, train_fixed: Callable) -> Verdict:
     """Name the planted bug by its letter in ``BUGS`` ("b"; its English name is accepted too), give the shape of
     ``pred - targets`` inside the drill's loss (N, N), then rerun the student's fixed ``train_fixed(X, y)`` on a
@@ -603,10 +603,13 @@ def exercise_5(bug: str, table_shape: tuple, train_fixed: Callable) -> Verdict:
                         "not help, and it does: the same layers, the same rate and epochs then learn well. Look at "
                         "what goes into the loss."))
     if letter == "d":
-        return wrong(tr("not 'd': more epochs would not move a model that already sits where its loss is lowest. "
+        return wrong(tr("not 'd': more epochs would not move a model that already sits near where its loss is lowest. "
                         "With only the real bug fixed, the same 300 epochs reach far below the baseline. Look at "
                         "what goes into the loss."))
     rows = len(boston_splits("regression", seed=0).X_train)  # every seed's split has as many training rows
+    if table_shape is None:
+        return wrong(tr("b is the right letter. Next, table_shape: the shape of pred - targets inside "
+                        "train_buggy's loss, as a tuple."))
     shape = _table_shape(table_shape)
     if shape in ((rows, 1), (rows,)):
         return wrong(tr("b is the right letter, but {shape} is the shape of {name} alone. Inside the loss, targets "
