@@ -418,7 +418,7 @@ def test_in_korean_the_checkers_of_notebook_01_answer_in_korean(korean, session_
     named = check.exercise_2("CRIM", fresh_model(12))
     assert named.message == "features_no_b는 이름의 리스트여야 하는데, str입니다.", named
     table = (324, 324)
-    assert check.exercise_5("a", table, untouched).message.startswith("'a': 답이 아닙니다. ")
+    assert check.exercise_5("a", table, untouched).message.startswith("보기 'a'는 답이 아닙니다. ")
     fixed = check.exercise_5("b", table, train).message
     assert "천 달러" in fixed and "k USD" not in fixed
     assert repr(check.exercise_5(None, None, untouched)).startswith("[ ] 연습 5: 아직 풀지 않음.")
