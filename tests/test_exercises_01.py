@@ -450,17 +450,17 @@ def test_exercise_5_accepts_the_shape_as_a_list_or_a_torch_size(session_untouche
         assert feedback.status == CORRECT and "(324, 324) table" in feedback.message, feedback
 
 
-def _later(history, best, condition):
+def _later(history, condition):
     later = history[condition]
     return None if later.empty else int(later["epoch"].iloc[0])
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    (lambda h, b: _later(h, 0, h["epoch"] > float(h.loc[h["val_loss"].idxmin(), "epoch"]) & (h["val_loss"] ** 0.5 > b)),
+    (lambda h, b: _later(h, h["epoch"] > float(h.loc[h["val_loss"].idxmin(), "epoch"]) & (h["val_loss"] ** 0.5 > b)),
      "own parentheses"),
-    (lambda h, b: _later(h, 0, (h["epoch"] > 4) and (h["val_loss"] ** 0.5 > b)), "use & (and |)"),
-    (lambda h, b: _later(h, 0, (h["epoch"] > 4) & (h["val_rmse"] > b)), "does not have (val_rmse)"),
-    (lambda h, b: _later(h, 0, (h.epoch > 4) & (h.val_rmse > b)), "does not have (val_rmse)"),
+    (lambda h, b: _later(h, (h["epoch"] > 4) and (h["val_loss"] ** 0.5 > b)), "use & (and |)"),
+    (lambda h, b: _later(h, (h["epoch"] > 4) & (h["val_rmse"] > b)), "does not have (val_rmse)"),
+    (lambda h, b: _later(h, (h.epoch > 4) & (h.val_rmse > b)), "does not have (val_rmse)"),
 ], ids=["& before >", "and", "val_rmse column", "val_rmse attribute"])
 def test_exercise_4_pandas_errors_are_explained(answer, fragment, session_untouched):
     feedback = check.exercise_4(answer)

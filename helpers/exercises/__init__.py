@@ -265,13 +265,12 @@ def checker(exercise: str, later: tuple[str, ...] = ()) -> Callable[[Callable[..
                 ))
             values = (*args, *kwargs.values())
             missing = [name for name, value in bound.arguments.items() if value is None]
-            answered = [value for name, value in bound.arguments.items()
-                        if value is not None and name not in later and not inspect.isfunction(value)]
+            # an answer beyond the scaffold (whose functions may still be untouched): a None left beside it, unless
+            # answered later, is to fill in, or, for a list, often what a method that changes the list returned
+            answered = any(value is not None and not inspect.isfunction(value) for value in values)
             if answered:
                 missing = [name for name in missing if name not in later]
-            if missing and any(value is not None and not inspect.isfunction(value) for value in values):
-                # an answer given beside a None (a scaffold's function may still be untouched): the None is left to
-                # fill in, or, for a list, often the return value of a method that changes the list in place
+            if missing and answered:
                 names = ", ".join(missing)
                 if any("list" in str(signature.parameters[name].annotation) for name in missing):
                     return Feedback(exercise, WRONG, tr(

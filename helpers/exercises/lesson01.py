@@ -60,13 +60,12 @@ def exercise_1(standardize: Callable) -> Verdict:
             per_row = None
         if isinstance(per_row, (tuple, list)) and len(per_row) == 2 and _per_row(torch.as_tensor(per_row[0]),
                                                                                   square):
-            return wrong(tr("you computed a mean and std per ROW (dim=1): the statistics belong to each column, so "
-                            "reduce over the rows with dim=0."))
+            return _per_row_mistake()
         raise
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         return wrong(tr("return two tensors: (train_scaled, other_scaled)."))
     got_train, got_other = (torch.as_tensor(t).float() for t in result)
-    mean, std, sample_std = train.mean(dim=0), train.std(dim=0, correction=0), train.std(dim=0)
+    mean, (std, sample_std) = train.mean(dim=0), _stds(train, dim=0)
     if _close(got_train, (train - mean) / std) and _close(got_other, (other - mean) / std):
         return correct(tr("training columns now have mean {train_mean:+.3f} and std {train_std:.3f}; the other "
                           "rows' mean is {other_mean:+.1f}, far from 0, and rightly so: the checker drew them far "
@@ -82,30 +81,32 @@ def exercise_1(standardize: Callable) -> Verdict:
         return wrong(tr("almost: x.std() divides by N - 1 (the sample std). Use x.std(dim=0, correction=0), which "
                         "divides by N, as boston_splits does."))
     both = torch.cat([train, other])
-    if any(_close(got_other, (other - both.mean(dim=0)) / s, 1e-3)
-           for s in (both.std(dim=0, correction=0), both.std(dim=0))):
+    if any(_close(got_other, (other - both.mean(dim=0)) / s, 1e-3) for s in _stds(both, dim=0)):
         return wrong(tr("you used the statistics of all rows: the other rows leak into the scaling. Compute mean "
                         "and std from the training rows only."))
-    if any(_close(got_other, (other - other.mean(dim=0)) / s, 1e-3)
-           for s in (other.std(dim=0, correction=0), other.std(dim=0))):
+    if any(_close(got_other, (other - other.mean(dim=0)) / s, 1e-3) for s in _stds(other, dim=0)):
         return wrong(tr("the other rows were scaled with their own mean and std. Apply the TRAINING mean and std to "
                         "both: the model must see new rows exactly as training prepared them."))
     if _close(got_train, train - mean, 1e-3):
         return wrong(tr("you subtracted each column's mean but did not divide by its std: (x - mean) / std."))
     if _close(got_train, train / std, 1e-3):
         return wrong(tr("you divided by each column's std but did not subtract its mean first: (x - mean) / std."))
-    if any(_close(got_train, (train - mean) / s, 1e-3) for s in (train.std(correction=0), train.std())):
+    if any(_close(got_train, (train - mean) / s, 1e-3) for s in _stds(train)):
         return wrong(tr("one std for the whole table (x.std() without dim): compute it per column, with "
                         "x.std(dim=0, correction=0), as the mean."))
-    if any(_close(got_train, (train - train.mean()) / s, 1e-3) for s in (train.std(correction=0), train.std())):
+    if any(_close(got_train, (train - train.mean()) / s, 1e-3) for s in _stds(train)):
         return wrong(tr("one mean and one std for the whole table: compute them per column, with x.mean(dim=0) and "
                         "x.std(dim=0, correction=0)."))
     if _per_row(got_train, train):
-        return wrong(tr("you computed a mean and std per ROW (dim=1): the statistics belong to each column, so "
-                        "reduce over the rows with dim=0."))
+        return _per_row_mistake()
     return wrong(tr("expected (x - mean) / std with the mean and std of each training column (shapes: got "
                     "{got_train_shape} and {got_other_shape}).",
                     got_train_shape=tuple(got_train.shape), got_other_shape=tuple(got_other.shape)))
+
+
+def _stds(x: torch.Tensor, **dims: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x``'s population std (divides by N) and sample std (N - 1), both of which learners use."""
+    return x.std(correction=0, **dims), x.std(correction=1, **dims)
 
 
 def _per_row(got: torch.Tensor, train: torch.Tensor) -> bool:
@@ -113,13 +114,17 @@ def _per_row(got: torch.Tensor, train: torch.Tensor) -> bool:
     column (``keepdim=True``) or, on a square table, broadcast along the rows."""
     if got.shape != train.shape:
         return False
-    candidates = []
-    for correction in (0, 1):
-        mean, std = train.mean(dim=1, keepdim=True), train.std(dim=1, correction=correction, keepdim=True)
+    mean, candidates = train.mean(dim=1, keepdim=True), []
+    for std in _stds(train, dim=1, keepdim=True):
         candidates.append((train - mean) / std)
         if train.shape[0] == train.shape[1]:
             candidates.append((train - mean.view(-1)) / std.view(-1))
     return any(_close(got.float(), candidate, 1e-3) for candidate in candidates)
+
+
+def _per_row_mistake() -> Verdict:
+    return wrong(tr("you computed a mean and std per ROW (dim=1): the statistics belong to each column, so "
+                    "reduce over the rows with dim=0."))
 
 
 # Exercise 2: drop the column B
@@ -295,7 +300,7 @@ def exercise_3(train_loop: Callable, device: torch.device | str | None = None) -
                 return wrong(tr("a tensor was on another device than the model ({where}): the loader serves its "
                                 "batches on the CPU and the model is on {device}. Move each batch where the "
                                 "weights are: data.to(device), label.to(device), with "
-                                "device = next(model.parameters()).device.", where=error.where, device=device))
+                                "device = X_val.device, as the exercise says.", where=error.where, device=device))
             raise
 
     if not (isinstance(result, (tuple, list)) and len(result) == 3):
@@ -541,12 +546,11 @@ def exercise_4(first_epoch_above: Callable) -> Verdict:
                         "whose RMSE (the square root of val_loss) is above {baseline:.1f} is another one.",
                         epoch=epoch, baseline=_BASELINE_RMSE))
     weak = student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS), _WEAK_BASELINE_RMSE)
-    if weak is not None and weak == 4 and student(
-            first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS, first=11), _WEAK_BASELINE_RMSE) == 14:
-        # on epochs 11 to 19 (row labels 0 to 8) a row label read as the epoch gives 11, not the best one, 14
-        return wrong(tr("on a history whose best epoch, 4, is still above the baseline, your function returned the "
-                        "best epoch itself: keep only the epochs strictly after it (epoch > best, not >=)."))
-    if weak is not None and weak == 4:
+    if weak == 4:
+        # on epochs 11 to 19 (row labels 0 to 8) '>=' gives the best epoch, 14; a row label read as the epoch, 11
+        if student(first_epoch_above, _history(_VAL_LOSS, _TRAIN_LOSS, first=11), _WEAK_BASELINE_RMSE) == 14:
+            return wrong(tr("on a history whose best epoch, 4, is still above the baseline, your function returned "
+                            "the best epoch itself: keep only the epochs strictly after it (epoch > best, not >=)."))
         return wrong(tr("on a history whose best epoch, 4, is still above the baseline, your function returned the "
                         "best epoch itself: history['val_loss'].idxmin() is the row label (3 for epoch 4), not the "
                         "epoch. Read that row's 'epoch' column, as section 8 does."))
@@ -606,7 +610,8 @@ def exercise_5(bug: str, table_shape: tuple, train_fixed: Callable) -> Verdict:
         return wrong(tr("not 'd': more epochs would not move a model that already sits near where its loss is lowest. "
                         "With only the real bug fixed, the same 300 epochs reach far below the baseline. Look at "
                         "what goes into the loss."))
-    rows = len(boston_splits("regression", seed=0).X_train)  # every seed's split has as many training rows
+    splits = boston_splits("regression", seed=DRILL_SEED)
+    rows = len(splits.X_train)  # every seed's split has as many training rows as the notebook's drill saw
     if table_shape is None:
         return wrong(tr("b is the right letter. Next, table_shape: the shape of pred - targets inside "
                         "train_buggy's loss, as a tuple."))
@@ -620,7 +625,6 @@ def exercise_5(bug: str, table_shape: tuple, train_fixed: Callable) -> Verdict:
         return wrong(tr("b is the right letter, but table_shape should be the shape of pred - targets inside "
                         "train_buggy's loss, with pred ({rows}, 1) and targets ({rows},), as a tuple; got {got!r}. "
                         "Print (pred - targets).shape in a copy of train_buggy.", rows=rows, got=table_shape))
-    splits = boston_splits("regression", seed=DRILL_SEED)
     torch.manual_seed(DRILL_SEED)  # the core forked the random state: the student's session is unaffected
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
